@@ -1,0 +1,102 @@
+"""Every error hubkit raises, in one place.
+
+Each error carries two texts: ``message`` is a plain sentence a casual user can
+act on (the apps show only this), ``detail`` is for developers and logs.
+"""
+from __future__ import annotations
+
+
+class HubkitError(Exception):
+    """Root of all hubkit errors."""
+
+    def __init__(self, message: str, *, detail: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.detail = detail or message
+
+    def __str__(self) -> str:  # pragma: no cover - trivial
+        return self.message
+
+
+class ConfigError(HubkitError):
+    """Settings are missing or contradictory."""
+
+
+class ValidationError(HubkitError):
+    """Input was rejected before anything was written."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        field: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        super().__init__(message, detail=detail)
+        self.field = field
+
+
+class DataValidationError(ValidationError):
+    """A dataset file is unusable; names the file, row and field."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        row: int | None = None,
+        field: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        super().__init__(message, field=field, detail=detail)
+        self.file = file
+        self.row = row
+
+
+class NotFound(HubkitError):
+    """The object does not exist, or the caller may not know it exists."""
+
+
+class PermissionDenied(HubkitError):
+    """The caller may see the object but not change it."""
+
+
+class Conflict(HubkitError):
+    """The request contradicts what is already recorded (e.g. outcome set twice)."""
+
+
+class ArchiveIntegrityError(HubkitError):
+    """Stored bytes no longer match their content hash."""
+
+
+class UnsafePath(HubkitError):
+    """A user-supplied name tried to leave its folder."""
+
+
+class TrainingError(HubkitError):
+    """Training could not start or went wrong in a classified way."""
+
+    def __init__(
+        self, message: str, *, failure_class: str = "exception", detail: str | None = None
+    ) -> None:
+        super().__init__(message, detail=detail)
+        self.failure_class = failure_class
+
+
+class EvaluationError(HubkitError):
+    """A benchmark could not be run or scored."""
+
+
+class JobError(HubkitError):
+    """A notebook job could not be submitted, run or controlled."""
+
+
+class MissingExtra(HubkitError):
+    """An optional component is not installed; the message says how to get it."""
+
+    def __init__(self, component: str, extra: str) -> None:
+        super().__init__(
+            f"{component} is not installed. Install it with: pip install 'hubkit[{extra}]'",
+        )
+        self.component = component
+        self.extra = extra
