@@ -230,10 +230,12 @@ class Evaluation(Base):
     delta_base: Mapped[float | None] = mapped_column(Float)
     delta_parent: Mapped[float | None] = mapped_column(Float)
     executed_by: Mapped[ExecutedBy] = mapped_column(_enum(ExecutedBy, "eval_executed_by"))
+    # False once a newer run of the same task under the same stamp exists for this model.
+    is_current: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = _now_col()
 
     __table_args__ = (
-        Index("ix_evaluations_board", "domain", "task", "stamp_hash", "value"),
+        Index("ix_evaluations_board", "domain", "task", "stamp_hash", "is_current", "value"),
     )
 
 

@@ -185,6 +185,7 @@ def upgrade() -> None:
     sa.Column('delta_base', sa.Float(), nullable=True),
     sa.Column('delta_parent', sa.Float(), nullable=True),
     sa.Column('executed_by', sa.Enum('platform', 'user', name='eval_executed_by', native_enum=False, create_constraint=True, length=16), nullable=False),
+    sa.Column('is_current', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['base_model_id'], ['base_models.id'], name=op.f('fk_evaluations_base_model_id_base_models')),
     sa.ForeignKeyConstraint(['model_id'], ['models.id'], name=op.f('fk_evaluations_model_id_models')),
@@ -192,7 +193,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('evaluations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_evaluations_base_model_id'), ['base_model_id'], unique=False)
-        batch_op.create_index('ix_evaluations_board', ['domain', 'task', 'stamp_hash', 'value'], unique=False)
+        batch_op.create_index('ix_evaluations_board', ['domain', 'task', 'stamp_hash', 'is_current', 'value'], unique=False)
         batch_op.create_index(batch_op.f('ix_evaluations_model_id'), ['model_id'], unique=False)
 
     op.create_table('events',

@@ -1,0 +1,149 @@
+"""Content-addressed storage: every artefact is stored under its sha256.
+
+Works on any fsspec URL (a local folder by default). Names given by users are
+never part of a path; the hash is checked again on every read, so a tampered
+or truncated file is an error, never silently served. Writes go to a temporary
+name first and are renamed into place.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import secrets
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+import fsspec
+
+from hubkit.errors import ArchiveIntegrityError, NotFound, UnsafePath
+
+_HEX = re.compile(r"^[0-9a-f]{64}$")
+_CHUNK = 1 << 20
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class Archive:
+    def __init__(self, root: str) -> None:
+        self.fs, self.root = fsspec.core.url_to_fs(root)
+        self.root = self.root.rstrip("/")
+        self.fs.makedirs(self.root, exist_ok=True)
+
+    def _path(self, digest: str) -> str:
+        if not _HEX.match(digest or ""):
+            raise UnsafePath(f"{digest!r} is not a content hash.")
+        return f"{self.root}/{digest[:2]}/{digest}"
+
+    def put_bytes(self, data: bytes) -> str:
+        return self.put_stream(io.BytesIO(data))
+
+    def put_stream(self, stream: BinaryIO) -> str:
+        """Store a stream; returns its sha256. Storing the same bytes twice is a no-op."""
+        digest = hashlib.sha256()
+        tmp = f"{self.root}/tmp/{secrets.token_hex(8)}"
+        self.fs.makedirs(f"{self.root}/tmp", exist_ok=True)
+        with self.fs.open(tmp, "wb") as out:
+            while chunk := stream.read(_CHUNK):
+                digest.update(chunk)
+                out.write(chunk)
+        hexdigest = digest.hexdigest()
+        final = self._path(hexdigest)
+        if self.fs.exists(final):
+            self.fs.rm(tmp)
+        else:
+            self.fs.makedirs(final.rsplit("/", 1)[0], exist_ok=True)
+            self.fs.mv(tmp, final)
+        return hexdigest
+
+    def put_file(self, path: Path) -> str:
+        with open(path, "rb") as fh:
+            return self.put_stream(fh)
+
+    def exists(self, digest: str) -> bool:
+        return self.fs.exists(self._path(digest))
+
+    def get_bytes(self, digest: str) -> bytes:
+        return b"".join(self.iter_bytes(digest))
+
+    def iter_bytes(self, digest: str) -> Iterator[bytes]:
+        """Stream the content; the hash is verified before the last chunk is handed out."""
+        path = self._path(digest)
+        if not self.fs.exists(path):
+            raise NotFound(f"Nothing is archived under {digest}.")
+        check = hashlib.sha256()
+        pending: bytes | None = None
+        with self.fs.open(path, "rb") as fh:
+            while chunk := fh.read(_CHUNK):
+                check.update(chunk)
+                if pending is not None:
+                    yield pending
+                pending = chunk
+        if check.hexdigest() != digest:
+            raise ArchiveIntegrityError(
+                "A stored file is damaged and cannot be used.",
+                detail=f"archive object {digest} hashes to {check.hexdigest()}",
+            )
+        if pending is not None:
+            yield pending
+
+    def get_to_file(self, digest: str, dest: Path) -> Path:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(dest.name + f".{secrets.token_hex(4)}.part")
+        try:
+            with open(tmp, "wb") as out:
+                for chunk in self.iter_bytes(digest):
+                    out.write(chunk)
+            tmp.replace(dest)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return dest
+
+    # --- folders (adapters, merged models) -------------------------------------
+    def put_dir(self, folder: Path) -> str:
+        """Archive a folder as a deterministic tar (sorted names, zeroed times and owners)."""
+        with tempfile.TemporaryFile() as buf:
+            with tarfile.open(fileobj=buf, mode="w") as tar:
+                for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+                    info = tar.gettarinfo(str(path), arcname=str(path.relative_to(folder)))
+                    info.mtime = 0
+                    info.uid = info.gid = 0
+                    info.uname = info.gname = ""
+                    info.mode = 0o644
+                    with open(path, "rb") as fh:
+                        tar.addfile(info, fh)
+            buf.seek(0)
+            return self.put_stream(buf)
+
+    def get_dir(self, digest: str, dest: Path) -> Path:
+        """Unpack an archived folder; members that would leave ``dest`` are refused."""
+        data = self.get_bytes(digest)
+        dest.mkdir(parents=True, exist_ok=True)
+        root = dest.resolve()
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r") as tar:
+            for member in tar.getmembers():
+                target = (root / member.name).resolve()
+                if not member.isfile() or not target.is_relative_to(root):
+                    raise UnsafePath(f"Archived folder {digest} holds an unsafe entry {member.name!r}.")
+            tar.extractall(root, filter="data")
+        return dest
+
+
+def safe_join(root: Path, name: str) -> Path:
+    """Join a name under ``root``, refusing anything that would escape it."""
+    base = root.resolve()
+    target = (base / name).resolve()
+    if not target.is_relative_to(base) or target == base:
+        raise UnsafePath(f"The name {name!r} is not allowed here.")
+    return target
+
+
+def open_archive(root: str | None = None) -> Archive:
+    from hubkit.config import load_settings
+
+    return Archive(root or load_settings().archive_root)

@@ -1,0 +1,249 @@
+"""The Store contract: every implementation keeps the same invariants."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from hubkit.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from hubkit.store.records import EvaluationIn
+
+
+def _run(store, owner="alice", **kw):
+    args = dict(owner=owner, name="math helper", domain="math", base_model="llama3-standin",
+                config={"lr": 1e-3, "r": 8}, seed=1)
+    args.update(kw)
+    return store.create_run(**args)
+
+
+def test_new_run_is_running_with_no_outcome_and_no_parent(store):
+    run = _run(store)
+    assert run.status.value == "running"
+    assert run.training_outcome is None
+    assert run.parent_model_id is None
+    assert run.loss_curve_data is None
+    assert run.benchmark_scores == {}
+    assert run.owner == "alice" and run.base_model_key == "llama3-standin"
+
+
+def test_points_stream_and_curve_is_materialised_on_finish(store):
+    run = _run(store)
+    store.append_points(run.id, [{"step": 1, "loss": 2.0, "lr": 1e-3, "grad_norm": 1.0, "epoch": 0.1}])
+    store.append_points(run.id, [{"step": 2, "loss": 1.5, "lr": 1e-3, "grad_norm": 0.9, "epoch": 0.2},
+                                 {"step": 2, "eval_loss": 1.7, "epoch": 0.2}])
+    assert [p["step"] for p in store.loss_points(run.id)] == [1, 2, 2]
+    done = store.finish_run(run.id, outcome="success")
+    assert done.training_outcome.value == "success"
+    assert [p["loss"] for p in done.loss_curve_data] == [2.0, 1.5, None]
+    assert done.loss_curve_data[2]["eval_loss"] == 1.7
+    assert done.duration_s is not None and done.finished_at is not None
+
+
+def test_non_finite_losses_are_kept_in_json_safe_form(store):
+    run = _run(store)
+    store.append_points(run.id, [{"step": 1, "loss": 3.0}, {"step": 2, "loss": math.inf},
+                                 {"step": 3, "loss": math.nan, "grad_norm": -math.inf}])
+    done = store.finish_run(run.id, outcome="failure", failure_class="divergence")
+    assert [p["loss"] for p in done.loss_curve_data] == [3.0, "inf", "nan"]
+    assert done.loss_curve_data[2]["grad_norm"] == "-inf"
+    assert done.failure_class == "divergence"
+
+
+def test_outcome_is_set_once_and_nothing_changes(store):
+    run = _run(store)
+    store.finish_run(run.id, outcome="partial", failure_class="cancelled")
+    with pytest.raises(Conflict):
+        store.finish_run(run.id, outcome="success")
+    with pytest.raises(Conflict):
+        store.append_points(run.id, [{"step": 9, "loss": 1.0}])
+    again = store.get_run(run.id)
+    assert again.training_outcome.value == "partial" and again.failure_class == "cancelled"
+    assert again.loss_curve_data == []
+
+
+def test_fork_sets_parent_and_records_event(store):
+    parent = _run(store)
+    store.finish_run(parent.id, outcome="success")
+    store.set_visibility(parent.id, "public", actor="alice")
+    child = store.fork_run(parent.id, owner="bob", name="bob's fork")
+    assert child.parent_model_id == parent.id and child.parent_relation == "fork"
+    assert child.base_model_id == parent.base_model_id
+    assert [e.kind for e in store.list_events(child.id)] == ["fork"]
+    assert [c.id for c in store.children(parent.id)] == [child.id]
+
+
+def test_forking_another_users_private_model_is_refused_as_not_found(store):
+    parent = _run(store)
+    store.finish_run(parent.id, outcome="success")
+    before = len(store.list_runs())
+    with pytest.raises(NotFound):
+        store.fork_run(parent.id, owner="bob", name="sneaky")
+    assert len(store.list_runs()) == before
+
+
+def test_unknown_parent_and_unknown_base_are_typed_errors(store):
+    before = len(store.list_runs())
+    with pytest.raises(NotFound):
+        store.fork_run(999_999, owner="alice", name="orphan")
+    with pytest.raises(NotFound):
+        _run(store, base_model="no-such-base")
+    assert len(store.list_runs()) == before
+
+
+def test_private_models_are_invisible_to_others(store):
+    run = _run(store)
+    with pytest.raises(NotFound):
+        store.get_run(run.id, viewer="bob")
+    with pytest.raises(NotFound):
+        store.get_run(run.id, viewer="")
+    assert store.get_run(run.id, viewer="alice").id == run.id
+    assert store.get_run(run.id, viewer="root").id == run.id
+    assert run.id not in [r.id for r in store.list_runs(viewer="bob")]
+    store.set_visibility(run.id, "public", actor="alice")
+    assert store.get_run(run.slug, viewer="").id == run.id
+
+
+def test_only_the_owner_changes_visibility(store):
+    run = _run(store)
+    store.set_visibility(run.id, "unlisted", actor="alice")
+    with pytest.raises(PermissionDenied):
+        store.set_visibility(run.id, "public", actor="bob")
+    assert store.get_run(run.id).visibility.value == "unlisted"
+
+
+@pytest.mark.parametrize("name", [
+    "'; DROP TABLE models; --", "<script>alert(1)</script>", "🦙 llama 🚀", "Robert'); --",
+])
+def test_awkward_names_are_stored_verbatim(store, name):
+    run = _run(store, name=name)
+    assert store.get_run(run.id).name == name
+    assert store.list_runs(search=name[:5])
+
+
+@pytest.mark.parametrize("bad", [
+    dict(name="x" * 10_000), dict(name=""), dict(name="tab\x00nul"), dict(visibility="secret"),
+    dict(config={"blob": "x" * 400_000}), dict(config={"obj": object()}), dict(executed_by="robot"),
+])
+def test_bad_run_input_is_rejected_and_nothing_is_written(store, bad):
+    before = len(store.list_runs())
+    with pytest.raises(ValidationError):
+        _run(store, **bad)
+    assert len(store.list_runs()) == before
+
+
+def test_non_finite_numbers_in_config_are_encoded(store):
+    run = _run(store, config={"lr": math.nan, "clip": math.inf})
+    assert store.get_run(run.id).config == {"lr": "nan", "clip": "inf"}
+
+
+def test_evaluations_summarise_into_benchmark_scores_with_deltas(store):
+    stamp = {"harness": "0.4.13", "task_version": 1, "shots": 0}
+    ev = lambda v: EvaluationIn(domain="math", task="mw_math", metric="exact_match", value=v,  # noqa: E731
+                                stderr=0.02, n_samples=200, stamp=stamp)
+    store.record_evaluation(evaluation=ev(0.30), base_model="llama3-standin")
+    parent = _run(store)
+    store.finish_run(parent.id, outcome="success")
+    store.record_evaluation(evaluation=ev(0.40), model_id=parent.id)
+    child = store.fork_run(parent.id, owner="alice", name="child", relation="continue")
+    store.finish_run(child.id, outcome="success")
+    rec = store.record_evaluation(evaluation=ev(0.55), model_id=child.id)
+    assert rec.delta_base == pytest.approx(0.25) and rec.delta_parent == pytest.approx(0.15)
+    scores = store.get_run(child.id).benchmark_scores
+    assert scores["math"]["mw_math"]["value"] == 0.55
+    assert scores["math"]["mw_math"]["stderr"] == 0.02
+    assert scores["math"]["mw_math"]["n"] == 200
+    # never pruned: a second domain adds, it does not replace
+    store.record_evaluation(evaluation=EvaluationIn(domain="code", task="mw_code", metric="pass@1", status="skipped",
+                                                    skip_reason="code execution is off", stamp=stamp), model_id=child.id)
+    scores = store.get_run(child.id).benchmark_scores
+    assert set(scores) == {"math", "code"} and scores["code"]["mw_code"]["status"] == "skipped"
+    assert store.get_base_model("llama3-standin").benchmark_scores["math"]["mw_math"]["value"] == 0.30
+
+
+def test_evaluation_is_claimed_exactly_once(store):
+    run = _run(store)
+    assert store.claim_evaluation(run.id) is False  # still running
+    store.finish_run(run.id, outcome="success")
+    assert [store.claim_evaluation(run.id) for _ in range(3)] == [True, False, False]
+
+
+def test_leaderboard_ranks_public_platform_scores_under_one_stamp(store):
+    stamp = {"harness": "0.4.13", "shots": 0}
+    other_stamp = {"harness": "0.4.13", "shots": 5}
+    values = [0.2, 0.9, 0.5, 0.7]
+    ids = []
+    for i, value in enumerate(values):
+        run = _run(store, name=f"m{i}")
+        store.finish_run(run.id, outcome="success")
+        if i != 3:
+            store.set_visibility(run.id, "public", actor="alice")
+        store.record_evaluation(evaluation=EvaluationIn(domain="math", task="mw_math", metric="acc", value=value,
+                                                        stderr=0.01, n_samples=100, stamp=stamp), model_id=run.id)
+        ids.append(run.id)
+    store.record_evaluation(evaluation=EvaluationIn(domain="math", task="mw_math", metric="acc", value=0.99,
+                                                    stamp=other_stamp), model_id=ids[0])
+    board = store.leaderboard(domain="math", task="mw_math")
+    assert [r.value for r in board] == [0.9, 0.5, 0.2]  # private m3 absent; other stamp not mixed in
+    assert [r.rank for r in board] == [1, 2, 3]
+    assert board[0].owner == "alice" and board[0].base_family == "llama3"
+    assert len(store.leaderboard(domain="math", task="mw_math", limit=2)) == 2
+
+
+def test_user_scored_evaluations_never_reach_the_leaderboard(store):
+    run = _run(store)
+    store.finish_run(run.id, outcome="success")
+    store.set_visibility(run.id, "public", actor="alice")
+    store.record_evaluation(evaluation=EvaluationIn(domain="math", task="mw_math", metric="acc", value=1.0),
+                            model_id=run.id, executed_by="user")
+    assert store.leaderboard(domain="math", task="mw_math") == []
+
+
+def test_feedback_is_one_per_user_and_updates(store):
+    run = _run(store)
+    store.set_visibility(run.id, "public", actor="alice")
+    store.record_feedback(run.id, user="bob", thumbs_up=False, comment="meh")
+    store.record_feedback(run.id, user="bob", thumbs_up=True, comment="better after all")
+    fb = store.list_feedback(run.id)
+    assert len(fb) == 1 and fb[0].thumbs_up is True and fb[0].comment == "better after all"
+
+
+def test_artifacts_are_added_never_overwritten(store):
+    run = _run(store)
+    store.finish_run(run.id, outcome="success", artifacts={"adapter": "a" * 64})
+    store.add_artifacts(run.id, {"merged": "b" * 64})
+    with pytest.raises(Conflict):
+        store.add_artifacts(run.id, {"adapter": "c" * 64})
+    assert store.get_run(run.id).artifacts == {"adapter": "a" * 64, "merged": "b" * 64}
+
+
+def test_reaper_marks_stale_runs_lost_and_keeps_their_curve(store):
+    run = _run(store)
+    store.append_points(run.id, [{"step": s, "loss": 1.0 / s} for s in range(1, 6)])
+    assert store.reap(stale_after_s=3600) == []
+    assert store.reap(stale_after_s=0) == [run.id]
+    lost = store.get_run(run.id)
+    assert lost.training_outcome.value == "failure" and lost.failure_class == "lost"
+    assert [p["step"] for p in lost.loss_curve_data] == [1, 2, 3, 4, 5]
+    assert store.reap(stale_after_s=0) == []
+
+
+def test_jobs_move_forward_and_final_states_stick(store):
+    job = store.create_job(owner="alice", kind="train", notebook="notebooks/train.ipynb", parameters={"lr": 0.1})
+    assert job.state.value == "queued"
+    store.update_job(job.id, state="running", external_id="pid-1")
+    done = store.update_job(job.id, state="succeeded")
+    assert done.finished_at is not None and done.started_at is not None
+    with pytest.raises(Conflict):
+        store.update_job(job.id, state="running")
+
+
+def test_datasets_are_deduplicated_per_owner_and_taintable(store):
+    fp = "ab" * 32
+    d1 = store.register_dataset(owner="alice", name="sums", fingerprint=fp, format="instruction", n_rows=10,
+                                item_hashes=["1" * 64, "2" * 64])
+    d2 = store.register_dataset(owner="alice", name="sums again", fingerprint=fp, format="instruction", n_rows=10)
+    assert d1.id == d2.id
+    assert store.dataset_item_hashes(d1.id) == {"1" * 64, "2" * 64}
+    with pytest.raises(ValidationError):
+        store.register_dataset(owner="alice", name="bad", fingerprint="nothex", format="text", n_rows=1)
+    assert store.taint_dataset(d1.id, reason="licence unclear").tainted == "licence unclear"
