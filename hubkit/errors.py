@@ -100,3 +100,32 @@ class MissingExtra(HubkitError):
         )
         self.component = component
         self.extra = extra
+
+
+class DatasetRejected(DataValidationError):
+    """A dataset failed validation; ``problems`` holds the first problems found.
+
+    Reporting several problems at once spares a user the fix-one-upload-again
+    loop. ``file``, ``row``, ``field`` and ``message`` repeat the first problem
+    so callers that only show one sentence still point at a row; ``total`` is
+    how many problems there were in all (``problems`` may stop earlier).
+    """
+
+    def __init__(self, problems: list[DataValidationError], *, total: int | None = None) -> None:
+        if not problems:
+            raise ValueError("DatasetRejected needs at least one problem")
+        first = problems[0]
+        count = max(total or len(problems), len(problems))
+        message = first.message
+        if count > 1:
+            more = count - 1
+            message = f"{message} ({more} more problem{'s' if more > 1 else ''} in this file.)"
+        super().__init__(
+            message,
+            file=first.file,
+            row=first.row,
+            field=first.field,
+            detail="\n".join(p.detail for p in problems),
+        )
+        self.problems = list(problems)
+        self.total = count
