@@ -17,8 +17,8 @@ def _mapping(pairs: list[str]) -> dict[str, str]:
     for pair in pairs:
         column, sep, name = pair.partition("=")
         if not sep or not column or not name:
-            raise ValidationError(f"--map takes COLUMN=FIELD, like question=instruction; got {pair!r}.",
-                                  field="map")
+            raise ValidationError(
+                f"--map takes COLUMN=FIELD, like question=instruction; got {pair!r}.", field="map")
         out[column] = name
     return out
 
@@ -50,8 +50,8 @@ def _print_report(prepared: PreparedDataset, *, rows: int) -> None:
     if preview:
         headers = list(preview[0])
         print()
-        print(render_table(["row", *headers],
-                           [(i, *(_cell(r[h]) for h in headers)) for i, r in enumerate(preview, 1)]))
+        table = [(i, *(_cell(r[h]) for h in headers)) for i, r in enumerate(preview, 1)]
+        print(render_table(["row", *headers], table))
 
 
 def _cell(value: Any) -> str:

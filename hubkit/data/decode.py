@@ -70,7 +70,8 @@ def decode_text(data: bytes, *, file: str) -> str:
         bad = data[exc.start]
         reject(
             f"Line {line} of {file} has characters that are not UTF-8 (byte 0x{bad:02x}). "
-            "The file may be saved as Latin-1 or Windows-1252: save it as UTF-8 and upload it again.",
+            "The file may be saved as Latin-1 or Windows-1252: "
+            "save it as UTF-8 and upload it again.",
             file=file, detail=f"{exc} (line {line})",
         )
     if "\x00" in text:
@@ -79,8 +80,7 @@ def decode_text(data: bytes, *, file: str) -> str:
 
 
 def _non_empty(text: str, *, file: str) -> str:
-    if text.startswith("\ufeff"):
-        text = text[1:]
+    text = text.removeprefix("\ufeff")
     if not text:
         reject(f"The file {file} is empty.", file=file)
     if not text.strip():

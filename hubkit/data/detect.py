@@ -140,8 +140,9 @@ def _columns_text(columns: Sequence[str]) -> str:
     return ", ".join(columns) if columns else "(none)"
 
 
-def choose_format(table: RawTable, *, format: str | None = None,
-                  mapping: Mapping[str, str] | None = None) -> tuple[DataFormat, dict[str, str], Detection]:
+def choose_format(
+    table: RawTable, *, format: str | None = None, mapping: Mapping[str, str] | None = None,
+) -> tuple[DataFormat, dict[str, str], Detection]:
     """The format and field → column map to use, or a rejection that lists columns found
     and expected. An explicit ``format`` or ``mapping`` (column → field) wins over detection."""
     detection = detect_format(table)
@@ -159,7 +160,7 @@ def choose_format(table: RawTable, *, format: str | None = None,
             reject(
                 f"We are not sure how to read {file}. It has the columns "
                 f"{_columns_text(table.columns)}. It could be: {options}. "
-                "Choose the format or say which column is which.",
+                + _expected_text() + " Choose the format or say which column is which.",
                 file=file, detail=f"candidates: {detection.candidates}",
             )
         reject(

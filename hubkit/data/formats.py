@@ -70,7 +70,8 @@ register_format(DataFormat(
     title="Question and answer",
     description="An instruction or question, an optional input, and the response to learn.",
     fields=(
-        FieldSpec("instruction", ("instruction", "question", "query", "problem", "prompt", "input")),
+        FieldSpec("instruction",
+                  ("instruction", "question", "query", "problem", "prompt", "input")),
         FieldSpec("input", ("input", "context"), required=False),
         FieldSpec("response", ("response", "answer", "output", "solution", "target")),
     ),
@@ -171,7 +172,8 @@ def messages_value(value: Any, *, field: str, noun: str, label: str,
     if not isinstance(value, (list, tuple)):
         raise RowProblem(
             f"{label} has {kind_of(value)} as its {noun}, where a list of messages was expected "
-            '(like [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello"}]).',
+            '(like [{"role": "user", "content": "Hi"}, '
+            '{"role": "assistant", "content": "Hello"}]).',
             field,
         )
     if not value:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from hubkit.errors import DataValidationError, DatasetRejected
+from hubkit.errors import DatasetRejected, DataValidationError
 
 
 def reject(message: str, *, file: str | None, row: int | None = None,

@@ -10,7 +10,7 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from hubkit.data.decode import decode_text, sniff_binary
@@ -267,7 +267,8 @@ def _read_delimited(data: bytes, file: str, limits: DataLimits, default: str) ->
                     row=row,
                 )
                 continue
-            records.append(RawRecord(row=row, line=line, values=dict(zip(header, values))))
+            values_by_column = dict(zip(header, values, strict=True))
+            records.append(RawRecord(row=row, line=line, values=values_by_column))
     except csv.Error as exc:
         line = reader.line_num
         reject(
@@ -328,6 +329,16 @@ def read_txt(data: bytes, file: str, limits: DataLimits) -> RawTable:
     return _table(file, "txt", records, problems)
 
 
+def _what_text(head: bytes) -> str:
+    try:
+        text = head.decode("utf-8").lstrip("\ufeff \r\n\t")
+    except UnicodeDecodeError:
+        return "something else"
+    if "\x00" in text:
+        return "something else"
+    return "JSON text" if text.startswith(("{", "[")) else "CSV text"
+
+
 @register_reader("parquet", "parquet")
 def read_parquet(data: bytes, file: str, limits: DataLimits) -> RawTable:
     import pyarrow as pa
@@ -338,10 +349,10 @@ def read_parquet(data: bytes, file: str, limits: DataLimits) -> RawTable:
     if not (data.startswith(b"PAR1") and data.endswith(b"PAR1")):
         what = sniff_binary(data)
         if what is None:
-            head = data[:2048]
-            what = "CSV text" if head.count(b",") >= 1 and b"\x00" not in head else "something else"
-        reject(f"The file {file} is named .parquet but is not a Parquet file (it looks like {what}). "
-               "Upload it with its real extension, for example .csv.", file=file)
+            what = _what_text(data[:2048])
+        reject(f"The file {file} is named .parquet but is not a Parquet file "
+               f"(it looks like {what}). Upload it with its real extension, for example .csv.",
+               file=file)
     try:
         parquet = pq.ParquetFile(io.BytesIO(data))
         n_rows = parquet.metadata.num_rows

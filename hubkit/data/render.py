@@ -144,7 +144,7 @@ def _encode(batch: Sequence[Rendered], tokenizer: Any, *,
             kwargs["return_offsets_mapping"] = True
         enc = tokenizer([batch[i].text for i in idx], **kwargs)
         maps = enc["offset_mapping"] if offsets else [[] for _ in idx]
-        for i, ids, spans in zip(idx, enc["input_ids"], maps):
+        for i, ids, spans in zip(idx, enc["input_ids"], maps, strict=True):
             out[i] = (list(ids), [tuple(s) for s in spans])
     return out
 
@@ -191,7 +191,7 @@ class TokenizedDataset:
 
 def _labels(ids: list[int], offsets: list[Span], spans: list[Span]) -> list[int]:
     labels = []
-    for token, (start, end) in zip(ids, offsets):
+    for token, (start, end) in zip(ids, offsets, strict=True):
         learned = end > start and any(start < s_end and end > s_start for s_start, s_end in spans)
         labels.append(token if learned else IGNORE_INDEX)
     return labels
@@ -216,7 +216,7 @@ def tokenize_for_causal_lm(*, dataset: datasets.Dataset, fmt: str, tokenizer: An
         items = dataset.select(range(start, min(start + _BATCH, total))).to_list()
         rendered = [render_parts(item, tokenizer=tokenizer, fmt=fmt) for item in items]
         for offset, (r, (ids, offsets)) in enumerate(
-                zip(rendered, _encode(rendered, tokenizer, offsets=mask_prompt))):
+                zip(rendered, _encode(rendered, tokenizer, offsets=mask_prompt), strict=True)):
             lengths.append(len(ids))
             labels = _labels(ids, offsets, r.train_spans) if mask_prompt else list(ids)
             ids, labels = ids[:max_seq_len], labels[:max_seq_len]

@@ -98,7 +98,8 @@ def compute_stats(items: Sequence[Mapping[str, Any]], *, fmt: str, hashes: Seque
         warnings.append(_plural(duplicates, "1 row repeats an earlier row.",
                                 "{n} rows repeat earlier rows."))
     for name, count in sorted((numbers_as_text or {}).items()):
-        warnings.append(f"{count} {name} value{'s were numbers; they are' if count > 1 else ' was a number; it is'} used as text.")
+        were = "values were numbers; they are" if count > 1 else "value was a number; it is"
+        warnings.append(f"{count} {name} {were} used as text.")
     if ignored_columns:
         warnings.append(f"Not used: the column{'s' if len(ignored_columns) > 1 else ''} "
                         f"{', '.join(ignored_columns)}.")

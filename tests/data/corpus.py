@@ -7,11 +7,11 @@ row and field), 'unsafe' (UnsafePath for the name) or 'accept' (valid, with a
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import random
 from collections.abc import Callable
-import dataclasses
 from dataclasses import dataclass
 from typing import Any
 

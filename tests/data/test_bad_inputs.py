@@ -4,8 +4,7 @@ from __future__ import annotations
 import pytest
 
 from hubkit.data import DataLimits, content_hash, prepare_upload
-from hubkit.errors import DataValidationError, DatasetRejected, UnsafePath
-
+from hubkit.errors import DatasetRejected, DataValidationError, UnsafePath
 from tests.data.corpus import CASES, UNSAFE_NAMES, Case, jsonl
 
 

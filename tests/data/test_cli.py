@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from hubkit.cli import main
-
 from tests.data.corpus import jsonl, qa
 
 

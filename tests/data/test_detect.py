@@ -5,7 +5,6 @@ import pytest
 
 from hubkit.data import DataLimits, inspect_upload, prepare_records, prepare_upload
 from hubkit.errors import DatasetRejected, ValidationError
-
 from tests.data.corpus import jsonl
 
 

@@ -9,7 +9,6 @@ import pytest
 
 from hubkit.data import DataLimits, item_hash, prepare_records, prepare_upload
 from hubkit.errors import ValidationError
-
 from tests.data.corpus import jsonl, parquet, qa
 
 ROWS = qa(12) + [{"question": 'Say "hi",\nplease', "answer": "hi"}]
@@ -40,15 +39,16 @@ def test_same_rows_give_same_fingerprint_in_every_file_format() -> None:
 
 
 def test_fingerprint_changes_with_content_order_and_format() -> None:
-    base = prepare_records(records=ROWS, name="a", limits=DataLimits())
+    def fp(rows) -> str:
+        return prepare_records(records=rows, name="a", limits=DataLimits()).fingerprint
+
+    base = fp(ROWS)
     changed = [dict(r) for r in ROWS]
     changed[3]["answer"] = "wrong"
-    assert prepare_records(records=changed, name="a", limits=DataLimits()).fingerprint != base.fingerprint
-    assert prepare_records(records=ROWS[::-1], name="a", limits=DataLimits()).fingerprint != base.fingerprint
-    as_pc = [{"prompt": r["question"], "completion": r["answer"]} for r in ROWS]
-    pc = prepare_records(records=as_pc, name="a", limits=DataLimits())
-    assert pc.fingerprint != base.fingerprint
-    assert len(base.fingerprint) == 64
+    assert fp(changed) != base
+    assert fp(ROWS[::-1]) != base
+    assert fp([{"prompt": r["question"], "completion": r["answer"]} for r in ROWS]) != base
+    assert len(base) == 64
 
 
 def test_item_hashes_ignore_spacing_and_match_public_item_hash() -> None:
@@ -97,7 +97,8 @@ def test_split_is_deterministic_disjoint_and_keeps_repeats_together() -> None:
     a = prepared.train_validation_split(validation_fraction=0.2, seed=1)
     b = prepared.train_validation_split(validation_fraction=0.2, seed=1)
     c = prepared.train_validation_split(validation_fraction=0.2, seed=2)
-    assert a.train.to_list() == b.train.to_list() and a.validation.to_list() == b.validation.to_list()
+    assert a.train.to_list() == b.train.to_list()
+    assert a.validation.to_list() == b.validation.to_list()
     assert a.validation.to_list() != c.validation.to_list()
     assert len(a.train) + len(a.validation) == len(rows)
     assert 19 <= len(a.validation) <= 26

@@ -9,7 +9,6 @@ import pytest
 
 from hubkit.data import DataLimits, prepare_reference
 from hubkit.errors import DatasetRejected, NotFound
-
 from tests.data.corpus import jsonl, qa
 
 

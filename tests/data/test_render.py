@@ -17,7 +17,8 @@ CHAT = {"messages": [
 
 
 def _learned(tokenizer, row) -> str:
-    ids = [i for i, label in zip(row["input_ids"], row["labels"]) if label != IGNORE_INDEX]
+    pairs = zip(row["input_ids"], row["labels"], strict=True)
+    ids = [i for i, label in pairs if label != IGNORE_INDEX]
     return tokenizer.decode(ids)
 
 
