@@ -148,6 +148,10 @@ class Store(ABC):
         """Move a job on; a job in a final state never changes state again."""
 
     @abstractmethod
+    def claim_job(self, job_id: int) -> bool:
+        """Move a queued job to running; True for exactly one caller."""
+
+    @abstractmethod
     def get_job(self, job_id: int) -> JobRecord: ...
 
     @abstractmethod
@@ -167,7 +171,15 @@ class Store(ABC):
     @abstractmethod
     def list_runs(self, *, viewer: str | None = None, owner: str | None = None, domain: str | None = None,
                   outcome: str | None = None, visibility: str | None = None, search: str | None = None,
-                  limit: int = 100, offset: int = 0) -> list[RunRecord]: ...
+                  base_family: str | None = None, order: str = "newest", summary: bool = False,
+                  limit: int = 100, offset: int = 0) -> list[RunRecord]:
+        """Runs the viewer may see, newest first; ``summary`` leaves out curve and config."""
+
+    @abstractmethod
+    def count_runs(self, *, viewer: str | None = None, owner: str | None = None, domain: str | None = None,
+                   outcome: str | None = None, visibility: str | None = None, search: str | None = None,
+                   base_family: str | None = None) -> int:
+        """How many runs ``list_runs`` would page through with the same filters."""
 
     @abstractmethod
     def children(self, run_id: int, *, viewer: str | None = None) -> list[RunRecord]: ...
@@ -188,9 +200,18 @@ class Store(ABC):
     def list_capability_flags(self, run_id: int | None = None) -> list[CapabilityFlagRecord]: ...
 
     @abstractmethod
-    def list_notebook_runs(self, *, model_id: int | None = None, job_id: int | None = None) -> list[NotebookRunRecord]: ...
+    def list_notebook_runs(self, *, model_id: int | None = None, job_id: int | None = None,
+                           rerun_of: int | None = None) -> list[NotebookRunRecord]: ...
+
+    @abstractmethod
+    def get_notebook_run(self, notebook_run_id: int) -> NotebookRunRecord: ...
 
     @abstractmethod
     def leaderboard(self, *, domain: str, task: str | None = None, stamp_hash: str | None = None,
-                    base_family: str | None = None, limit: int = 50, offset: int = 0) -> list[LeaderboardRow]:
+                    base_family: str | None = None, ascending: bool = False, limit: int = 50,
+                    offset: int = 0) -> list[LeaderboardRow]:
         """Public, platform-scored models ranked on one task under one stamp."""
+
+    @abstractmethod
+    def leaderboard_stamps(self, *, domain: str, task: str, base_family: str | None = None) -> list[tuple[str, int]]:
+        """Every stamp the task was scored under, with how many models ``leaderboard`` ranks under it."""

@@ -16,7 +16,8 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
+from sqlalchemy.orm.attributes import set_committed_value
 
 from hubkit.db import models as m
 from hubkit.db.engine import get_engine, write_engine
@@ -607,7 +608,7 @@ class LocalStore(Store):
                 session.add(row)
             row.thumbs_up, row.comment, row.updated_at = thumbs_up, comment, now
             session.flush()
-            return FeedbackRecord.model_validate(row)
+            return FeedbackRecord.model_validate(row).model_copy(update={"username": user_row.username})
 
         try:
             return self._write(fn)
@@ -630,6 +631,11 @@ class LocalStore(Store):
         return self._write(fn)
 
     # --- jobs ----------------------------------------------------------------
+    @staticmethod
+    def _job_record(session: Session, job: m.Job) -> JobRecord:
+        owner = session.get(m.User, job.owner_id)
+        return JobRecord.model_validate(job).model_copy(update={"owner": owner.username if owner else None})
+
     def create_job(self, *, owner: str, kind: str, notebook: str, parameters: Mapping[str, Any],
                    resources: Mapping[str, Any] | None = None, executor: str = "local") -> JobRecord:
         params = v.clean_json(parameters, what="job parameters")
@@ -640,7 +646,7 @@ class LocalStore(Store):
                         resources=res, executor=executor, state=m.JobState.queued, created_at=_now())
             session.add(job)
             session.flush()
-            return JobRecord.model_validate(job)
+            return self._job_record(session, job)
 
         return self._write(fn)
 
@@ -673,7 +679,7 @@ class LocalStore(Store):
                 job.log_path = log_path
             if heartbeat or state == "running":
                 job.heartbeat_at = now
-            return JobRecord.model_validate(job)
+            return self._job_record(session, job)
 
         return self._write(fn)
 
@@ -682,9 +688,18 @@ class LocalStore(Store):
             job = session.get(m.Job, job_id)
             if job is None:
                 raise NotFound(f"There is no job {job_id}.")
-            return JobRecord.model_validate(job)
+            return self._job_record(session, job)
 
         return self._query(fn)
+
+    def claim_job(self, job_id: int) -> bool:
+        def fn(session: Session) -> bool:
+            now = _now()
+            result = session.execute(update(m.Job).where(m.Job.id == job_id, m.Job.state == m.JobState.queued)
+                                     .values(state=m.JobState.running, started_at=now, heartbeat_at=now))
+            return result.rowcount == 1
+
+        return self._write(fn)
 
     def list_jobs(self, *, owner: str | None = None, states: Sequence[str] | None = None, limit: int = 100) -> list[JobRecord]:
         def fn(session: Session) -> list[JobRecord]:
@@ -693,7 +708,7 @@ class LocalStore(Store):
                 stmt = stmt.where(m.Job.owner_id == self._user(session, owner).id)
             if states:
                 stmt = stmt.where(m.Job.state.in_([m.JobState(s) for s in states]))
-            return [JobRecord.model_validate(j) for j in session.scalars(stmt)]
+            return [self._job_record(session, j) for j in session.scalars(stmt)]
 
         return self._query(fn)
 
@@ -732,24 +747,56 @@ class LocalStore(Store):
         public = m.Model.visibility == m.Visibility.public
         return stmt.where(or_(public, m.Model.owner_id == user.id) if user else public)
 
+    def _runs_query(self, session: Session, stmt: Select, *, viewer: str | None, owner: str | None,
+                    domain: str | None, outcome: str | None, visibility: str | None, search: str | None,
+                    base_family: str | None) -> Select:
+        stmt = self._visible_filter(session, stmt, viewer)
+        if owner is not None:
+            stmt = stmt.where(m.Model.owner_id == self._user(session, owner).id)
+        if domain is not None:
+            stmt = stmt.where(m.Model.domain == domain)
+        if outcome is not None:
+            stmt = stmt.where(m.Model.training_outcome == m.Outcome(outcome))
+        if visibility is not None:
+            stmt = stmt.where(m.Model.visibility == m.Visibility(visibility))
+        if base_family is not None:
+            stmt = stmt.where(m.Model.base_model_id.in_(select(m.BaseModel.id).where(m.BaseModel.family == base_family)))
+        if search:
+            pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            stmt = stmt.where(or_(m.Model.name.ilike(pattern, escape="\\"), m.Model.slug.ilike(pattern, escape="\\")))
+        return stmt
+
     def list_runs(self, *, viewer: str | None = None, owner: str | None = None, domain: str | None = None,
                   outcome: str | None = None, visibility: str | None = None, search: str | None = None,
+                  base_family: str | None = None, order: str = "newest", summary: bool = False,
                   limit: int = 100, offset: int = 0) -> list[RunRecord]:
+        v.choice(order, ("newest", "oldest"), what="order")
+
         def fn(session: Session) -> list[RunRecord]:
-            stmt = self._visible_filter(session, select(m.Model), viewer)
-            if owner is not None:
-                stmt = stmt.where(m.Model.owner_id == self._user(session, owner).id)
-            if domain is not None:
-                stmt = stmt.where(m.Model.domain == domain)
-            if outcome is not None:
-                stmt = stmt.where(m.Model.training_outcome == m.Outcome(outcome))
-            if visibility is not None:
-                stmt = stmt.where(m.Model.visibility == m.Visibility(visibility))
-            if search:
-                pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-                stmt = stmt.where(or_(m.Model.name.ilike(pattern, escape="\\"), m.Model.slug.ilike(pattern, escape="\\")))
-            stmt = stmt.order_by(m.Model.id.desc()).limit(limit).offset(offset)
-            return [self._run_record(session, model) for model in session.scalars(stmt)]
+            stmt = select(m.Model)
+            if summary:
+                stmt = stmt.options(defer(m.Model.loss_curve_data), defer(m.Model.config))
+            stmt = self._runs_query(session, stmt, viewer=viewer, owner=owner, domain=domain, outcome=outcome,
+                                    visibility=visibility, search=search, base_family=base_family)
+            stmt = stmt.order_by(m.Model.id.desc() if order == "newest" else m.Model.id).limit(limit).offset(offset)
+            records = []
+            for model in session.scalars(stmt):
+                if summary:
+                    set_committed_value(model, "loss_curve_data", None)
+                    set_committed_value(model, "config", {})
+                records.append(self._run_record(session, model))
+            return records
+
+        return self._query(fn)
+
+    def count_runs(self, *, viewer: str | None = None, owner: str | None = None, domain: str | None = None,
+                   outcome: str | None = None, visibility: str | None = None, search: str | None = None,
+                   base_family: str | None = None) -> int:
+        def fn(session: Session) -> int:
+            stmt = self._runs_query(session, select(func.count()).select_from(m.Model), viewer=viewer, owner=owner,
+                                    domain=domain, outcome=outcome, visibility=visibility, search=search,
+                                    base_family=base_family)
+            return int(session.scalar(stmt) or 0)
 
         return self._query(fn)
 
@@ -779,8 +826,10 @@ class LocalStore(Store):
             select(m.Event).where(m.Event.model_id == run_id).order_by(m.Event.id))])
 
     def list_feedback(self, run_id: int) -> list[FeedbackRecord]:
-        return self._query(lambda s: [FeedbackRecord.model_validate(f) for f in s.scalars(
-            select(m.Feedback).where(m.Feedback.model_id == run_id).order_by(m.Feedback.id))])
+        return self._query(lambda s: [
+            FeedbackRecord.model_validate(f).model_copy(update={"username": name})
+            for f, name in s.execute(select(m.Feedback, m.User.username).join(m.User, m.User.id == m.Feedback.user_id)
+                                     .where(m.Feedback.model_id == run_id).order_by(m.Feedback.id))])
 
     def list_capability_flags(self, run_id: int | None = None) -> list[CapabilityFlagRecord]:
         def fn(session: Session) -> list[CapabilityFlagRecord]:
@@ -791,25 +840,52 @@ class LocalStore(Store):
 
         return self._query(fn)
 
-    def list_notebook_runs(self, *, model_id: int | None = None, job_id: int | None = None) -> list[NotebookRunRecord]:
+    def list_notebook_runs(self, *, model_id: int | None = None, job_id: int | None = None,
+                           rerun_of: int | None = None) -> list[NotebookRunRecord]:
         def fn(session: Session) -> list[NotebookRunRecord]:
             stmt = select(m.NotebookRun).order_by(m.NotebookRun.id)
             if model_id is not None:
                 stmt = stmt.where(m.NotebookRun.model_id == model_id)
             if job_id is not None:
                 stmt = stmt.where(m.NotebookRun.job_id == job_id)
+            if rerun_of is not None:
+                stmt = stmt.where(m.NotebookRun.rerun_of == rerun_of)
             return [NotebookRunRecord.model_validate(r) for r in session.scalars(stmt)]
 
         return self._query(fn)
 
+    def get_notebook_run(self, notebook_run_id: int) -> NotebookRunRecord:
+        def fn(session: Session) -> NotebookRunRecord:
+            row = session.get(m.NotebookRun, notebook_run_id)
+            if row is None:
+                raise NotFound(f"There is no notebook run {notebook_run_id}.")
+            return NotebookRunRecord.model_validate(row)
+
+        return self._query(fn)
+
+    @staticmethod
+    def _scored(domain: str) -> Any:
+        """Current platform scores of models in one domain: what a board may rank."""
+        E = m.Evaluation
+        return and_(E.domain == domain, E.is_current.is_(True), E.status == "scored",
+                    E.executed_by == m.ExecutedBy.platform, E.model_id.is_not(None))
+
+    def _board_filter(self, domain: str, base_family: str | None) -> Any:
+        E, M = m.Evaluation, m.Model
+        cond = and_(self._scored(domain), E.model_id.in_(select(M.id).where(M.visibility == m.Visibility.public)))
+        if base_family is not None:
+            cond = and_(cond, E.model_id.in_(select(M.id).join(m.BaseModel, m.BaseModel.id == M.base_model_id)
+                                              .where(m.BaseModel.family == base_family)))
+        return cond
+
     def leaderboard(self, *, domain: str, task: str | None = None, stamp_hash: str | None = None,
-                    base_family: str | None = None, limit: int = 50, offset: int = 0) -> list[LeaderboardRow]:
+                    base_family: str | None = None, ascending: bool = False, limit: int = 50,
+                    offset: int = 0) -> list[LeaderboardRow]:
         limit = max(1, min(int(limit), 500))
 
         def fn(session: Session) -> list[LeaderboardRow]:
             E, M, B, U = m.Evaluation, m.Model, m.BaseModel, m.User
-            board = and_(E.domain == domain, E.is_current.is_(True), E.status == "scored",
-                         E.executed_by == m.ExecutedBy.platform, E.model_id.is_not(None))
+            board = self._scored(domain)
             chosen_task = task
             if chosen_task is None:
                 chosen_task = session.scalar(select(E.task).where(board).group_by(E.task)
@@ -822,11 +898,12 @@ class LocalStore(Store):
                                         .group_by(E.stamp_hash).order_by(func.count().desc(), E.stamp_hash).limit(1))
                 if digest is None:
                     return []
+            order = (E.value.asc() if ascending else E.value.desc(), E.id)
             stmt = (
                 select(E, M.slug, M.name, U.username, B.key, B.family, M.training_outcome, M.parent_model_id, M.domain)
                 .join(M, M.id == E.model_id).join(B, B.id == M.base_model_id).join(U, U.id == M.owner_id)
                 .where(board, E.task == chosen_task, E.stamp_hash == digest, M.visibility == m.Visibility.public)
-                .order_by(E.value.desc(), E.id).limit(limit).offset(offset)
+                .order_by(*order).limit(limit).offset(offset)
             )
             if base_family is not None:
                 stmt = stmt.where(B.family == base_family)
@@ -841,10 +918,8 @@ class LocalStore(Store):
 
         return self._query(fn)
 
-    def leaderboard_stamps(self, *, domain: str, task: str) -> list[tuple[str, int]]:
-        """Every stamp a task was scored under, with how many public models each ranks."""
+    def leaderboard_stamps(self, *, domain: str, task: str, base_family: str | None = None) -> list[tuple[str, int]]:
         E = m.Evaluation
         return self._query(lambda s: [(h, n) for h, n in s.execute(
-            select(E.stamp_hash, func.count()).where(E.domain == domain, E.task == task, E.is_current.is_(True),
-                                                   E.status == "scored", E.model_id.is_not(None))
-            .group_by(E.stamp_hash).order_by(func.count().desc()))])
+            select(E.stamp_hash, func.count()).where(self._board_filter(domain, base_family), E.task == task)
+            .group_by(E.stamp_hash).order_by(func.count().desc(), E.stamp_hash))])

@@ -161,6 +161,7 @@ class FeedbackRecord(Record):
     id: int
     model_id: int
     user_id: int
+    username: str | None = None
     thumbs_up: bool
     comment: str | None = None
     created_at: datetime
@@ -170,6 +171,7 @@ class FeedbackRecord(Record):
 class JobRecord(Record):
     id: int
     owner_id: int
+    owner: str | None = None
     kind: str
     notebook: str
     parameters: dict[str, Any]

@@ -247,3 +247,51 @@ def test_datasets_are_deduplicated_per_owner_and_taintable(store):
     with pytest.raises(ValidationError):
         store.register_dataset(owner="alice", name="bad", fingerprint="nothex", format="text", n_rows=1)
     assert store.taint_dataset(d1.id, reason="licence unclear").tainted == "licence unclear"
+
+
+def test_leaderboard_pages_both_ways_and_counts_only_what_it_ranks(store):
+    stamp = {"harness": "0.4.13"}
+    for i, value in enumerate([0.1, 0.4, 0.3]):
+        run = _run(store, name=f"b{i}")
+        store.finish_run(run.id, outcome="success")
+        store.set_visibility(run.id, "public" if i < 2 else "private", actor="alice")
+        store.record_evaluation(evaluation=EvaluationIn(domain="math", task="t", metric="acc", value=value,
+                                                        stamp=stamp), model_id=run.id)
+    assert [r.value for r in store.leaderboard(domain="math", task="t", ascending=True)] == [0.1, 0.4]
+    assert store.leaderboard_stamps(domain="math", task="t")[0][1] == 2
+    assert store.leaderboard_stamps(domain="math", task="t", base_family="qwen2.5") == []
+
+
+def test_list_runs_filters_orders_counts_and_summarises(store):
+    store.upsert_base_model(key="qwen-standin", family="qwen2.5", hf_id="Qwen/Qwen2.5-0.5B",
+                            architecture="Qwen2ForCausalLM", licence="apache-2.0", is_standin=True)
+    a = _run(store, name="first")
+    b = _run(store, name="second", base_model="qwen-standin")
+    assert [r.id for r in store.list_runs(order="oldest")] == [a.id, b.id]
+    assert [r.id for r in store.list_runs(base_family="qwen2.5")] == [b.id]
+    assert store.count_runs(base_family="llama3") == 1 and store.count_runs() == 2
+    assert store.count_runs(viewer="bob") == 0
+    brief = store.list_runs(summary=True)
+    assert all(r.loss_curve_data is None and r.config == {} for r in brief)
+    assert store.get_run(a.id).config == {"lr": 1e-3, "r": 8}
+
+
+def test_feedback_names_its_author(store):
+    run = _run(store)
+    store.record_feedback(run.id, user="alice", thumbs_up=True)
+    assert store.list_feedback(run.id)[0].username == "alice"
+
+
+def test_a_queued_job_is_claimed_once_and_knows_its_owner(store):
+    job = store.create_job(owner="alice", kind="train", notebook="n.ipynb", parameters={})
+    assert job.owner == "alice"
+    assert [store.claim_job(job.id) for _ in range(2)] == [True, False]
+    assert store.get_job(job.id).state.value == "running"
+
+
+def test_notebook_runs_record_reruns(store):
+    first = store.record_notebook_run(notebook="n.ipynb", parameters={"seed": 1}, archive_hash="a" * 64, succeeded=True)
+    again = store.record_notebook_run(notebook="n.ipynb", parameters={"seed": 1}, archive_hash="b" * 64,
+                                      succeeded=True, rerun_of=first.id)
+    assert [r.id for r in store.list_notebook_runs(rerun_of=first.id)] == [again.id]
+    assert store.get_notebook_run(first.id).archive_hash == "a" * 64
