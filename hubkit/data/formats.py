@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from hubkit.data.readers import kind_of
+from hubkit.errors import ValidationError
 
 FieldKind = Literal["text", "messages"]
 
@@ -93,8 +94,6 @@ register_format(DataFormat(
 
 
 def get_format(name: str) -> DataFormat:
-    from hubkit.errors import ValidationError
-
     try:
         return FORMATS[name]
     except KeyError:
