@@ -4,7 +4,6 @@ from __future__ import annotations
 from hubkit.archive import Archive
 from hubkit.data import prepare_upload
 from hubkit.store import LocalStore
-
 from tests.data.corpus import jsonl, qa
 
 

@@ -6,7 +6,7 @@ import pytest
 from hubkit.data import FORMATS, READERS, supported_extensions
 from hubkit.data.formats import DataFormat, FieldSpec, register_format
 from hubkit.data.readers import register_reader
-from hubkit.errors import DataValidationError, DatasetRejected
+from hubkit.errors import DatasetRejected, DataValidationError
 
 
 def test_duplicate_extension_is_refused() -> None:
