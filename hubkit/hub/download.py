@@ -1,0 +1,75 @@
+"""Download bundles: a model's adapter, merged model or model card, read from
+the archive by the hash recorded on the run (the archive checks the hash).
+
+Folders come out as a ``.tar.gz`` named after the model's slug, never after
+anything else a user typed.
+"""
+from __future__ import annotations
+
+import io
+import tarfile
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from hubkit.archive import Archive, open_archive
+from hubkit.errors import NotFound
+from hubkit.store import Store
+from hubkit.store.records import RunRecord
+
+
+@dataclass(frozen=True)
+class BundleKind:
+    artifact: str  # key in the run's ``artifacts``
+    label: str
+    is_folder: bool
+    suffix: str
+
+
+# kind → how it is stored; the order is the order of the download buttons
+BUNDLES: dict[str, BundleKind] = {
+    "adapter": BundleKind("adapter", "LoRA adapter", True, "adapter.tar.gz"),
+    "merged": BundleKind("merged", "Merged model", True, "merged.tar.gz"),
+    "model_card": BundleKind("model_card", "Model card", False, "README.md"),
+}
+
+
+@dataclass(frozen=True)
+class Bundle:
+    kind: str
+    filename: str
+    data: bytes
+    sha256: str  # the archived object the bundle was made from
+
+
+def available_downloads(run: RunRecord) -> tuple[str, ...]:
+    return tuple(kind for kind, spec in BUNDLES.items() if run.artifacts.get(spec.artifact))
+
+
+def _targz(archive: Archive, digest: str, top: str) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = archive.get_dir(digest, Path(tmp) / "x")
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+            for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+                tar.add(path, arcname=f"{top}/{path.relative_to(folder)}")
+        return buf.getvalue()
+
+
+def download_bundle(*, store: Store, model: int | str, kind: str, viewer: str,
+                    archive: Archive | None = None) -> Bundle:
+    """The bytes of one download for ``viewer`` (NotFound if the model or the artefact is missing)."""
+    if kind not in BUNDLES:
+        raise NotFound(f"There is no download called {kind!r}; choose one of {', '.join(BUNDLES)}.")
+    spec = BUNDLES[kind]
+    run = store.get_run(model, viewer=viewer)
+    digest = run.artifacts.get(spec.artifact)
+    if not digest:
+        raise NotFound(f"This model has no {spec.label.lower()} to download.")
+    archive = archive or open_archive()
+    filename = f"{run.slug}-{spec.suffix}"
+    if spec.is_folder:
+        data = _targz(archive, str(digest), top=f"{run.slug}-{kind}")
+    else:
+        data = archive.get_bytes(str(digest))
+    return Bundle(kind=kind, filename=filename, data=data, sha256=str(digest))

@@ -1,0 +1,136 @@
+"""Leaderboards: one board per domain and task, ranked only within one stamp.
+
+Two scores are comparable only when they were produced under the same
+reproducibility stamp (harness and task version, shots, limit, ...), so a
+board is (domain, task, stamp). The most used stamp is the default; the others
+are offered, each with how many models it ranks. Boards page through the
+store in either order and never load more than the page they show, except
+with a training-method filter, which the store cannot apply.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from hubkit.store import Store
+from hubkit.store.records import LeaderboardRow
+
+Order = Literal["best", "worst"]
+Method = Literal["any", "base", "fork"]
+METHODS: dict[str, str] = {"any": "Any method", "base": "Trained from a base model", "fork": "Forked from another model"}
+SCAN = 500  # the store's largest page
+
+
+@dataclass(frozen=True)
+class BoardQuery:
+    domain: str
+    task: str | None = None
+    stamp_hash: str | None = None
+    base_family: str | None = None
+    method: Method = "any"
+    order: Order = "best"
+    page: int = 0
+    page_size: int = 25
+
+
+@dataclass(frozen=True)
+class StampChoice:
+    stamp_hash: str
+    models: int
+
+
+@dataclass(frozen=True)
+class Board:
+    query: BoardQuery
+    task: str | None
+    tasks: list[str]
+    stamps: list[StampChoice]
+    stamp_hash: str | None
+    stamp: dict[str, Any] = field(default_factory=dict)
+    rows: list[LeaderboardRow] = field(default_factory=list)
+    has_next: bool = False
+    total: int = 0  # models ranked under this stamp (before the method filter)
+
+    @property
+    def has_previous(self) -> bool:
+        return self.query.page > 0
+
+    @property
+    def empty(self) -> bool:
+        return not self.rows
+
+
+def board_domains(*, store: Store) -> list[str]:
+    """Domains with at least one baseline or model score, for the board picker."""
+    domains: set[str] = set()
+    for base in store.list_base_models():
+        domains.update(base.benchmark_scores)
+    return sorted(domains)
+
+
+def board_tasks(*, store: Store, domain: str) -> list[str]:
+    tasks: set[str] = set()
+    for base in store.list_base_models():
+        tasks.update((base.benchmark_scores.get(domain) or {}).keys())
+    return sorted(tasks)
+
+
+def _matches(row: LeaderboardRow, q: BoardQuery) -> bool:
+    if q.method == "base":
+        return row.parent_model_id is None
+    if q.method == "fork":
+        return row.parent_model_id is not None
+    return True
+
+
+def _page(store: Store, q: BoardQuery, task: str, digest: str, total: int) -> tuple[list[LeaderboardRow], bool]:
+    start, size = q.page * q.page_size, q.page_size
+    ascending = q.order == "worst"
+    if q.method == "any":
+        rows = store.leaderboard(domain=q.domain, task=task, stamp_hash=digest, base_family=q.base_family,
+                                 ascending=ascending, limit=size, offset=start)
+        if ascending:  # the store numbers positions; the rank is still counted from the best
+            rows = [r.model_copy(update={"rank": total - r.rank + 1}) for r in rows]
+        return rows, start + size < total
+    # The training method is not a store filter: walk the board in the store's largest pages.
+    kept: list[LeaderboardRow] = []
+    offset = 0
+    while len(kept) <= start + size:
+        batch = store.leaderboard(domain=q.domain, task=task, stamp_hash=digest, base_family=q.base_family,
+                                  ascending=ascending, limit=SCAN, offset=offset)
+        for r in batch:
+            if _matches(r, q):
+                kept.append(r.model_copy(update={"rank": total - r.rank + 1}) if ascending else r)
+        if len(batch) < SCAN:
+            break
+        offset += SCAN
+    window = kept[start:start + size + 1]
+    return window[:size], len(window) > size
+
+
+def leaderboard(*, store: Store, query: BoardQuery) -> Board:
+    """One page of one board (empty when nothing is ranked under the chosen settings)."""
+    tasks = board_tasks(store=store, domain=query.domain)
+    task = query.task
+    if task is None:
+        first = store.leaderboard(domain=query.domain, limit=1)
+        task = first[0].task if first else (tasks[0] if tasks else None)
+    if task is None:
+        return Board(query=query, task=None, tasks=tasks, stamps=[], stamp_hash=None)
+    if task not in tasks:
+        tasks = sorted({*tasks, task})
+    stamps = [StampChoice(h, n) for h, n in
+              store.leaderboard_stamps(domain=query.domain, task=task, base_family=query.base_family)]
+    digest = query.stamp_hash or (stamps[0].stamp_hash if stamps else None)
+    if digest is None or digest not in {s.stamp_hash for s in stamps}:
+        # nothing ranked under these settings (e.g. that stamp has no model of the chosen family)
+        return Board(query=query, task=task, tasks=tasks, stamps=stamps, stamp_hash=digest)
+    total = next((c.models for c in stamps if c.stamp_hash == digest), 0)
+    rows, has_next = _page(store, query, task, digest, total)
+    stamp: dict[str, Any] = {}
+    if rows:
+        entry = (store.get_run(rows[0].model_id).benchmark_scores.get(query.domain) or {}).get(task) or {}
+        if entry.get("stamp_hash") == digest:
+            stamp = dict(entry.get("stamp") or {})
+    return Board(query=query, task=task, tasks=tasks, stamps=stamps, stamp_hash=digest, stamp=stamp,
+                 rows=rows, has_next=has_next, total=total)

@@ -1,0 +1,49 @@
+from hubkit.hub import BoardQuery, board_domains, leaderboard
+from hubkit.store import stamp_hash
+from tests.hub.world import OTHER_STAMP, STAMP, XSS_NAME
+
+
+def names(board):
+    return [r.name for r in board.rows]
+
+
+def test_default_board_ranks_one_stamp(hub_store, world):
+    board = leaderboard(store=hub_store, query=BoardQuery(domain="math"))
+    assert board.task == "mw_math" and board.stamp_hash == stamp_hash(STAMP)
+    assert names(board) == ["Math whiz plus", "Math whiz", XSS_NAME]  # private model never listed
+    assert [r.rank for r in board.rows] == [1, 2, 3]
+    assert board.rows[0].stderr == 0.02
+    assert {s.stamp_hash for s in board.stamps} == {stamp_hash(STAMP), stamp_hash(OTHER_STAMP)}
+    assert board_domains(store=hub_store) == ["code", "math", "translation"]
+
+
+def test_other_stamp_is_its_own_board(hub_store, world):
+    board = leaderboard(store=hub_store, query=BoardQuery(domain="math", stamp_hash=stamp_hash(OTHER_STAMP)))
+    assert names(board) == [XSS_NAME]
+    assert board.stamp["shots"] == 5
+    assert leaderboard(store=hub_store, query=BoardQuery(domain="math", stamp_hash="0" * 64)).empty
+    assert leaderboard(store=hub_store, query=BoardQuery(domain="math", base_family="llama3",
+                                                         stamp_hash=stamp_hash(OTHER_STAMP))).empty
+
+
+def test_filters_order_and_paging(hub_store, world):
+    def q(**kw):
+        return leaderboard(store=hub_store, query=BoardQuery(domain="math", **kw))
+
+    assert names(q(base_family="qwen2")) == [XSS_NAME]
+    assert names(q(method="fork")) == ["Math whiz plus"]
+    assert names(q(method="base")) == ["Math whiz", XSS_NAME]
+    worst = q(order="worst")
+    assert names(worst) == [XSS_NAME, "Math whiz", "Math whiz plus"] and [r.rank for r in worst.rows] == [3, 2, 1]
+    assert [r.rank for r in q(order="worst", method="base").rows] == [3, 2]
+    assert q().total == 3 and q(base_family="qwen2").total == 1
+    page = q(page_size=2)
+    assert names(page) == ["Math whiz plus", "Math whiz"] and page.has_next
+    last = q(page_size=2, page=1)
+    assert names(last) == [XSS_NAME] and not last.has_next and last.rows[0].rank == 3
+    assert names(q(order="worst", page_size=2, page=1)) == ["Math whiz plus"]
+
+
+def test_empty_domain(hub_store, world):
+    board = leaderboard(store=hub_store, query=BoardQuery(domain="reading"))
+    assert board.empty and board.task is None
