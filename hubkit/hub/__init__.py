@@ -10,11 +10,26 @@ from __future__ import annotations
 from hubkit.hub.browse import SORTS, BrowsePage, BrowseQuery, ModelSummary, browse
 from hubkit.hub.compare import DomainVerdict, Paired, ResultSummary, Verdict, summarise
 from hubkit.hub.download import BUNDLES, Bundle, available_downloads, download_bundle
-from hubkit.hub.leaderboards import METHODS, Board, BoardQuery, board_domains, board_tasks, leaderboard
+from hubkit.hub.leaderboards import (
+    METHODS,
+    Board,
+    BoardQuery,
+    board_domains,
+    board_tasks,
+    leaderboard,
+)
 from hubkit.hub.profile import FeedbackSummary, Lineage, ModelRef, Profile, curve_of, model_profile
 from hubkit.hub.scores import Headline, ScoreLine, score_lines
 from hubkit.hub.session import AppSession, open_session
-from hubkit.hub.sharing import VISIBILITY_WORDS, ForkPlan, fork, fork_plan, give_feedback, publish, set_visibility
+from hubkit.hub.sharing import (
+    VISIBILITY_WORDS,
+    ForkPlan,
+    fork,
+    fork_plan,
+    give_feedback,
+    publish,
+    set_visibility,
+)
 
 __all__ = [
     "BUNDLES", "METHODS", "SORTS", "VISIBILITY_WORDS",
