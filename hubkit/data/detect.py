@@ -189,11 +189,12 @@ def choose_format(
 
 
 def _expected_text() -> str:
+    """The columns each format needs, by their two most common names."""
     parts = []
     for fmt in FORMATS.values():
-        need = " and ".join(spec.name for spec in fmt.required)
-        parts.append(f"{fmt.title.lower()} needs {need}")
-    return "Expected: " + "; ".join(parts) + "."
+        need = ", and ".join(" or ".join(spec.aliases[:2]) for spec in fmt.required)
+        parts.append(f"{fmt.title.lower()}: {need}")
+    return "Expected columns for " + "; ".join(parts) + "."
 
 
 def _check_mapping(table: RawTable, mapping: Mapping[str, str]) -> dict[str, str]:

@@ -193,6 +193,9 @@ def messages_value(value: Any, *, field: str, noun: str, label: str,
         if role is None:
             raise RowProblem(f"{where} has the role {str(role_raw)[:40]!r}; roles must be "
                              "system, user or assistant.", field)
+        if content_raw is None or (isinstance(content_raw, str) and not content_raw.strip()):
+            raise RowProblem(f"{label}, message {i} ({role}) is empty: every message needs "
+                             "some content.", field)
         content = text_value(content_raw, field=field, noun="content", label=where,
                              needs="every message needs some content", notes=notes)
         out.append({"role": role, "content": content})

@@ -28,4 +28,5 @@ def test_rejection_needs_a_problem() -> None:
     with pytest.raises(ValueError):
         DatasetRejected([])
     one = DatasetRejected([DataValidationError("Row 2 is bad.", file="f", row=2, field="x")])
-    assert (one.file, one.row, one.field, one.message, one.total) == ("f", 2, "x", "Row 2 is bad.", 1)
+    assert (one.file, one.row, one.field, one.total) == ("f", 2, "x", 1)
+    assert one.message == "Row 2 is bad."
