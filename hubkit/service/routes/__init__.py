@@ -1,0 +1,6 @@
+"""One router per resource; ``ROUTERS`` is the list ``create_app`` mounts."""
+from __future__ import annotations
+
+from hubkit.service.routes import bundles, catalog, datasets, evaluations, jobs, runs
+
+ROUTERS = [catalog.router, datasets.router, runs.router, runs.events, evaluations.router, jobs.router, bundles.router]
