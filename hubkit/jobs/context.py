@@ -1,0 +1,72 @@
+"""What a notebook knows about the job running it.
+
+The same notebook runs as a platform job (under Papermill, started by
+``hubkit.jobs``) and interactively in JupyterLab. The worker tells the kernel
+about the job through environment variables; :func:`current` reads them and
+falls back to harmless defaults when a person runs the notebook by hand, so
+notebooks never branch on where they run.
+"""
+from __future__ import annotations
+
+import getpass
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from hubkit.store import Store
+
+ENV_JOB_ID = "HUBKIT_JOB_ID"
+ENV_OWNER = "HUBKIT_JOB_OWNER"
+ENV_CANCEL_FILE = "HUBKIT_JOB_CANCEL_FILE"
+ENV_RUNS_FILE = "HUBKIT_JOB_RUNS_FILE"
+ENV_TEMPLATE = "HUBKIT_TEMPLATE"
+ENV_TEMPLATE_VERSION = "HUBKIT_TEMPLATE_VERSION"
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """The job a kernel serves (``job_id`` is None when run by hand)."""
+
+    job_id: int | None
+    owner: str
+    template: str | None
+    template_version: str | None
+    cancel_file: Path | None
+    runs_file: Path | None
+
+    @property
+    def is_job(self) -> bool:
+        return self.job_id is not None
+
+    def cancelled(self) -> bool:
+        """True once the job was asked to stop; training loops poll this between steps."""
+        return self.cancel_file is not None and self.cancel_file.exists()
+
+    def report_run(self, run_id: int, *, store: Store) -> None:
+        """Tell the platform which run this notebook created, so its archived copy is linked to it.
+
+        A notebook may train several runs (a sweep); each one reported gets the
+        archived notebook linked to it.
+        """
+        if self.job_id is None:
+            return
+        store.update_job(self.job_id, model_id=run_id)
+        if self.runs_file is not None:
+            with open(self.runs_file, "a", encoding="utf-8") as fh:
+                fh.write(f"{int(run_id)}\n")
+
+
+def current() -> JobContext:
+    """The job context of this process, read from the environment the worker set."""
+    raw_id = os.environ.get(ENV_JOB_ID, "").strip()
+    cancel = os.environ.get(ENV_CANCEL_FILE, "").strip()
+    runs = os.environ.get(ENV_RUNS_FILE, "").strip()
+    owner = (os.environ.get(ENV_OWNER) or os.environ.get("JUPYTERHUB_USER") or getpass.getuser()).strip()
+    return JobContext(
+        job_id=int(raw_id) if raw_id else None,
+        owner=owner,
+        template=os.environ.get(ENV_TEMPLATE) or None,
+        template_version=os.environ.get(ENV_TEMPLATE_VERSION) or None,
+        cancel_file=Path(cancel) if cancel else None,
+        runs_file=Path(runs) if runs else None,
+    )

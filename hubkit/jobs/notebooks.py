@@ -1,0 +1,173 @@
+"""Which notebook a job runs: references, metadata and the parameters cell.
+
+A job names its notebook by a short reference, never by a path built from
+user text:
+
+- ``train`` / ``evaluate``: the platform notebooks in ``notebooks/``;
+- ``template:<name>``: a template from the gallery (``HUBKIT_HOME/templates``)
+  or one shipped in ``templates/``;
+- ``archive:<sha256>``: an archived notebook, exactly as it ran before (reruns);
+- a path to an ``.ipynb`` file (developers on their own machine).
+
+Each notebook carries ``metadata.hubkit`` = ``{name, version, description,
+kind}``; ``kind`` picks the extra checks its parameters get before a job is
+queued, and templates are recorded under their name and version.
+"""
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import nbformat
+
+from hubkit.archive import open_archive
+from hubkit.config import Settings
+from hubkit.errors import JobError, NotFound, UnsafePath, ValidationError
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+PLATFORM_NOTEBOOKS = REPO_ROOT / "notebooks"
+SHIPPED_TEMPLATES = REPO_ROOT / "templates"
+BUILTIN = ("train", "evaluate")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,62}$")
+_HASH = re.compile(r"^[0-9a-f]{64}$")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One variable of the ``parameters`` cell: its default and the type that implies."""
+
+    name: str
+    default: Any
+    type_name: str
+    help: str = ""
+
+
+@dataclass(frozen=True)
+class NotebookSource:
+    """A resolved notebook: where its bytes are and what it says about itself."""
+
+    ref: str
+    path: Path
+    name: str
+    version: str | None
+    description: str
+    kind: str
+    is_template: bool
+    parameters: dict[str, Parameter] = field(default_factory=dict)
+
+    @property
+    def template(self) -> str | None:
+        return self.name if self.is_template else None
+
+    @property
+    def template_version(self) -> str | None:
+        return self.version if self.is_template else None
+
+
+def gallery_dir(settings: Settings) -> Path:
+    return settings.home / "templates"
+
+
+def check_name(name: str) -> str:
+    """A template name safe to use as a file name (lower-case letters, digits, '-' and '_')."""
+    if not _NAME.match(name or ""):
+        raise ValidationError(
+            f"{name!r} is not a valid template name: use lower-case letters, digits, '-' and '_' "
+            "(at most 63 characters).", field="name")
+    return name
+
+
+def resolve(ref: str, *, settings: Settings, allow_paths: bool = True) -> NotebookSource:
+    """Find the notebook a reference names; ``NotFound`` when there is none."""
+    ref = (ref or "").strip()
+    if ref in BUILTIN:
+        return load(PLATFORM_NOTEBOOKS / f"{ref}.ipynb", ref=ref)
+    if ref.startswith("template:"):
+        name = check_name(ref.removeprefix("template:"))
+        for folder in (gallery_dir(settings), SHIPPED_TEMPLATES):
+            candidate = folder / f"{name}.ipynb"
+            if candidate.is_file():
+                return load(candidate, ref=ref)
+        raise NotFound(f"There is no template called {name!r}.")
+    if ref.startswith("archive:"):
+        digest = ref.removeprefix("archive:")
+        if not _HASH.match(digest):
+            raise UnsafePath(f"{digest!r} is not a content hash.")
+        target = settings.home / "jobs" / "sources" / f"{digest}.ipynb"
+        if not target.is_file():
+            open_archive(settings.archive_root).get_to_file(digest, target)
+        return load(target, ref=ref)
+    if allow_paths and ref.endswith(".ipynb"):
+        path = Path(ref).expanduser().resolve()
+        if not path.is_file():
+            raise NotFound(f"There is no notebook at {ref}.")
+        return load(path, ref=str(path))
+    raise NotFound(
+        f"There is no notebook {ref!r}: use 'train', 'evaluate', 'template:<name>' or a path to an .ipynb file.")
+
+
+def load(path: Path, *, ref: str) -> NotebookSource:
+    """Read a notebook's hubkit metadata and its parameters cell."""
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception as exc:  # nbformat raises several unrelated types for a bad file
+        raise JobError(f"{path.name} is not a readable notebook.", detail=str(exc)) from exc
+    meta = dict(nb.metadata.get("hubkit") or {})
+    return NotebookSource(
+        ref=ref,
+        path=path,
+        name=str(meta.get("name") or path.stem),
+        version=str(meta["version"]) if meta.get("version") is not None else None,
+        description=str(meta.get("description") or ""),
+        kind=str(meta.get("kind") or "notebook"),
+        is_template=bool(meta.get("template", False)),
+        parameters=parameters_of(nb),
+    )
+
+
+def parameters_cell(nb: nbformat.NotebookNode) -> nbformat.NotebookNode | None:
+    for cell in nb.cells:
+        if cell.cell_type == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+            return cell
+    return None
+
+
+def parameters_of(nb: nbformat.NotebookNode) -> dict[str, Parameter]:
+    """Names, literal defaults and implied types of the ``parameters`` cell (empty without one)."""
+    cell = parameters_cell(nb)
+    if cell is None:
+        return {}
+    source = cell.source
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as exc:
+        raise JobError("The notebook's parameters cell is not valid Python.", detail=str(exc)) from exc
+    lines = source.splitlines()
+    found: dict[str, Parameter] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            name, value, annotation = node.targets[0].id, node.value, None
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            name, value, annotation = node.target.id, node.value, ast.unparse(node.annotation)
+        else:
+            continue
+        try:
+            default = ast.literal_eval(value)
+        except ValueError:
+            default = None
+            type_name = annotation or "any"
+        else:
+            type_name = annotation or _type_name(default)
+        tail = lines[node.end_lineno - 1][node.end_col_offset:] if node.end_lineno else ""
+        help_text = tail.split("#", 1)[1].strip() if "#" in tail else ""
+        found[name] = Parameter(name=name, default=default, type_name=type_name, help=help_text)
+    return found
+
+
+def _type_name(value: Any) -> str:
+    if value is None:
+        return "any"
+    return type(value).__name__

@@ -1,0 +1,40 @@
+"""Where a job keeps its files, and the small facts a job row carries in its ``kind``.
+
+Everything lives under ``HUBKIT_HOME/jobs/<job id>/`` (log, executed notebook,
+cancel marker, reported runs); the folder name is the integer id, never user text.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from hubkit.config import Settings
+
+_RERUN = "rerun:"
+
+
+def job_dir(settings: Settings, job_id: int) -> Path:
+    folder = settings.home.resolve() / "jobs" / str(int(job_id))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def log_path(settings: Settings, job_id: int) -> Path:
+    return job_dir(settings, job_id) / "log.txt"
+
+
+def write_owner(settings: Settings, job_id: int, owner: str) -> None:
+    """Keep the owner's username beside the job (job rows only hold the owner's id)."""
+    (job_dir(settings, job_id) / "owner").write_text(owner, encoding="utf-8")
+
+
+def read_owner(settings: Settings, job_id: int) -> str:
+    return (job_dir(settings, job_id) / "owner").read_text(encoding="utf-8").strip()
+
+
+def rerun_kind(notebook_run_id: int) -> str:
+    """The job kind of a rerun: it names the notebook run it repeats."""
+    return f"{_RERUN}{int(notebook_run_id)}"
+
+
+def rerun_of_kind(kind: str) -> int | None:
+    return int(kind.removeprefix(_RERUN)) if kind.startswith(_RERUN) else None

@@ -1,0 +1,144 @@
+"""Run one job to the end, inside the worker process, and always leave a record.
+
+Reads top to bottom like papermill's ``execute_notebook``: claim the job →
+tell the kernel who it works for → execute with Papermill (the output is
+written even when a cell fails) → archive the executed notebook by hash →
+link it to every run the notebook reported → set the job's final state.
+A heartbeat thread keeps the job alive in the store and passes a
+cancellation on to the kernel through a marker file.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+from hubkit.archive import open_archive
+from hubkit.config import Settings, load_settings
+from hubkit.errors import Conflict, HubkitError
+from hubkit.jobs import context, notebooks
+from hubkit.jobs.paths import job_dir, read_owner, rerun_of_kind
+from hubkit.store import Store, open_store
+
+log = logging.getLogger("hubkit.jobs")
+KERNEL = "python3"
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    job_id: int
+    state: str
+    archive_hash: str | None
+    run_ids: list[int]
+    error: str | None
+
+
+def heartbeat_interval(settings: Settings) -> float:
+    """Beat several times per timeout so one slow write never looks like a death."""
+    return max(0.5, min(10.0, settings.heartbeat_timeout_s / 6))
+
+
+class _Heartbeat(threading.Thread):
+    def __init__(self, store: Store, job_id: int, interval: float, cancel_file: Path) -> None:
+        super().__init__(name=f"heartbeat-{job_id}", daemon=True)
+        self.store, self.job_id, self.interval, self.cancel_file = store, job_id, interval, cancel_file
+        self.halt = threading.Event()
+
+    def run(self) -> None:
+        while not self.halt.wait(self.interval):
+            try:
+                job = self.store.update_job(self.job_id, heartbeat=True)
+            except Exception:  # noqa: BLE001 - a missed beat is retried; the reaper judges
+                log.warning("heartbeat for job %s failed", self.job_id, exc_info=True)
+                continue
+            if job.state.value == "cancelled":
+                self.cancel_file.touch()
+
+
+def _reported_runs(path: Path) -> list[int]:
+    if not path.exists():
+        return []
+    seen: list[int] = []
+    for line in path.read_text(encoding="utf-8").split():
+        if line.isdigit() and int(line) not in seen:
+            seen.append(int(line))
+    return seen
+
+
+def run_job(job_id: int, *, settings: Settings | None = None, store: Store | None = None) -> JobOutcome:
+    """Execute job ``job_id``; called by ``python -m hubkit.jobs.worker`` under every executor."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    settings = settings or load_settings()
+    store = store or open_store(settings=settings)
+    job = store.get_job(job_id)
+    if job.state.value != "queued" and job.state.value != "running":
+        return JobOutcome(job_id, job.state.value, None, [], job.error)
+    store.update_job(job_id, state="running", heartbeat=True)
+
+    folder = job_dir(settings, job_id)
+    output = folder / "output.ipynb"
+    cancel_file = folder / "cancel"
+    runs_file = folder / "runs"
+    source = notebooks.resolve(job.notebook, settings=settings)
+    os.environ.update({
+        context.ENV_JOB_ID: str(job_id),
+        context.ENV_OWNER: os.environ.get(context.ENV_OWNER) or read_owner(settings, job_id),
+        context.ENV_CANCEL_FILE: str(cancel_file),
+        context.ENV_RUNS_FILE: str(runs_file),
+        context.ENV_TEMPLATE: source.template or "",
+        context.ENV_TEMPLATE_VERSION: source.template_version or "",
+    })
+
+    def on_sigterm(signum: int, frame: FrameType | None) -> None:
+        cancel_file.touch()
+
+    previous = signal.signal(signal.SIGTERM, on_sigterm)
+    beat = _Heartbeat(open_store(settings=settings), job_id, heartbeat_interval(settings), cancel_file)
+    beat.start()
+    error: str | None = None
+    try:
+        papermill.execute_notebook(
+            str(source.path), str(output), parameters=job.parameters, kernel_name=KERNEL,
+            progress_bar=False, log_output=True, cwd=str(folder))
+    except PapermillExecutionError as exc:
+        error = f"Cell {exc.exec_count} failed: {exc.ename}: {exc.evalue}"
+    except Exception as exc:  # noqa: BLE001 - a kernel that died or never started is a job failure too
+        error = f"The notebook could not run: {type(exc).__name__}: {exc}"
+    finally:
+        beat.halt.set()
+        beat.join()
+        signal.signal(signal.SIGTERM, previous)
+
+    archived = output if output.exists() else source.path
+    digest = open_archive(settings.archive_root).put_file(archived)
+    run_ids = _reported_runs(runs_file)
+    cancelled = cancel_file.exists() or store.get_job(job_id).state.value == "cancelled"
+    for run_id in run_ids or [None]:
+        store.record_notebook_run(
+            notebook=job.notebook, parameters=job.parameters, archive_hash=digest,
+            succeeded=error is None and not cancelled, job_id=job_id, model_id=run_id,
+            template=source.template, template_version=source.template_version,
+            rerun_of=rerun_of_kind(job.kind))
+        if run_id is not None:
+            _link_artifact(store, run_id, digest)
+    state = "cancelled" if cancelled else ("failed" if error else "succeeded")
+    try:
+        store.update_job(job_id, state=state, error=error,
+                         model_id=run_ids[-1] if run_ids else None)
+    except Conflict:
+        pass  # cancelled by its owner while it ran: that final state stands
+    return JobOutcome(job_id, state, digest, run_ids, error)
+
+
+def _link_artifact(store: Store, run_id: int, digest: str) -> None:
+    try:
+        store.add_artifacts(run_id, {"notebook": digest})
+    except HubkitError:
+        log.warning("could not link notebook %s to run %s", digest, run_id, exc_info=True)
+

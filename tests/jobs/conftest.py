@@ -1,0 +1,115 @@
+"""Fixtures for job tests: a seeded hub with a short heartbeat, and a local Ray head.
+
+The Ray head is started once per session by the test set-up itself (free
+ports, two CPUs, no usage stats) and stopped at the end.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from hubkit.config import Settings, load_settings
+from hubkit.db import upgrade
+from hubkit.store import LocalStore
+from tests.fixtures.db import seed_minimal
+
+NOTEBOOKS = Path(__file__).parent / "notebooks"
+POINTS = str(NOTEBOOKS / "points.ipynb")
+VENV_BIN = Path(sys.executable).parent
+
+
+@dataclass
+class JobHub:
+    settings: Settings
+    store: LocalStore
+
+
+def make_hub(hub_home: Path, **overrides: object) -> JobHub:
+    settings = load_settings(heartbeat_timeout_s=4.0, **overrides)
+    upgrade(settings.database_url)
+    store = LocalStore(settings.database_url)
+    seed_minimal(store)
+    return JobHub(settings=settings, store=store)
+
+
+@pytest.fixture
+def job_hub(hub_home: Path) -> Iterator[JobHub]:
+    """A migrated, seeded hub whose jobs run on the local executor."""
+    import hubkit.jobs as jobs
+
+    hub = make_hub(hub_home)
+    yield hub
+    _stop_leftovers(hub)
+    jobs.shutdown()
+
+
+def _stop_leftovers(hub: JobHub) -> None:
+    import hubkit.jobs as jobs
+
+    for job in hub.store.list_jobs(states=["queued", "running"]):
+        try:
+            jobs.cancel(job.id, grace_s=2, store=hub.store, settings=hub.settings)
+        except Exception:  # noqa: BLE001 - best effort clean-up after a failed test
+            pass
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A local Ray head for the session; yields its Jobs API address."""
+    ray = VENV_BIN / "ray"
+    if not ray.exists() and shutil.which("ray") is None:
+        pytest.skip("Ray is not installed")
+    port, dashboard = _free_port(), _free_port()
+    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
+    temp = tmp_path_factory.mktemp("ray")
+    subprocess.run(
+        [str(ray), "start", "--head", "--num-cpus=2", "--dashboard-host=127.0.0.1",
+         f"--dashboard-port={dashboard}", f"--port={port}", "--disable-usage-stats",
+         "--include-dashboard=true", f"--temp-dir={temp}"],
+        check=True, env=env, capture_output=True, timeout=180)
+    address = f"http://127.0.0.1:{dashboard}"
+    try:
+        _wait_for_jobs_api(address)
+        yield address
+    finally:
+        subprocess.run([str(ray), "stop", "--force"], env=env, capture_output=True, timeout=120)
+
+
+def _wait_for_jobs_api(address: str, timeout_s: float = 90) -> None:
+    from ray.job_submission import JobSubmissionClient
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            JobSubmissionClient(address).list_jobs()
+            return
+        except Exception:  # noqa: BLE001 - not up yet
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+
+@pytest.fixture
+def ray_hub(hub_home: Path, ray_head: str) -> Iterator[JobHub]:
+    """A seeded hub whose jobs run on the session's Ray head."""
+    import hubkit.jobs as jobs
+
+    hub = make_hub(hub_home, executor="ray", ray_address=ray_head)
+    yield hub
+    _stop_leftovers(hub)
+    jobs.shutdown()

@@ -1,0 +1,37 @@
+"""Small helpers shared by the job tests."""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+
+from hubkit.archive import open_archive
+from hubkit.store import LocalStore
+from hubkit.store.records import JobRecord
+
+
+def wait_until(predicate: Callable[[], bool], *, timeout_s: float = 60, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def archived_notebook(store: LocalStore, settings, job: JobRecord) -> dict:  # type: ignore[no-untyped-def]
+    """The job's archived notebook, read back through the archive (hash verified) and re-hashed here."""
+    (nb_run,) = store.list_notebook_runs(job_id=job.id)
+    data = open_archive(settings.archive_root).get_bytes(nb_run.archive_hash)
+    assert hashlib.sha256(data).hexdigest() == nb_run.archive_hash
+    return json.loads(data)
+
+
+def outputs_text(nb: dict) -> str:
+    parts = []
+    for cell in nb["cells"]:
+        for out in cell.get("outputs", []):
+            parts.append("".join(out.get("text", "")))
+            parts.append(out.get("ename", "") + ": " + out.get("evalue", ""))
+            parts.extend(out.get("traceback", []))
+    return "\n".join(parts)
