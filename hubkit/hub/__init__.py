@@ -24,7 +24,6 @@ from hubkit.hub.session import AppSession, open_session
 from hubkit.hub.sharing import (
     VISIBILITY_WORDS,
     ForkPlan,
-    fork,
     fork_plan,
     give_feedback,
     publish,
@@ -36,7 +35,6 @@ __all__ = [
     "AppSession", "Board", "BoardQuery", "BrowsePage", "BrowseQuery", "Bundle", "DomainVerdict",
     "FeedbackSummary", "ForkPlan", "Headline", "Lineage", "ModelRef", "ModelSummary", "Paired", "Profile",
     "ResultSummary", "ScoreLine", "Verdict",
-    "available_downloads", "board_domains", "board_tasks", "browse", "curve_of", "download_bundle", "fork",
-    "fork_plan", "give_feedback", "leaderboard", "model_profile", "open_session", "publish", "score_lines",
+    "available_downloads", "board_domains", "board_tasks", "browse", "curve_of", "download_bundle", "fork_plan", "give_feedback", "leaderboard", "model_profile", "open_session", "publish", "score_lines",
     "set_visibility", "summarise",
 ]

@@ -2,7 +2,8 @@
 the archive by the hash recorded on the run (the archive checks the hash).
 
 Folders come out as a ``.tar.gz`` named after the model's slug, never after
-anything else a user typed.
+anything else a user typed. The model card is the ``README.md`` that training
+writes into every saved folder.
 """
 from __future__ import annotations
 
@@ -17,20 +18,22 @@ from hubkit.errors import NotFound
 from hubkit.store import Store
 from hubkit.store.records import RunRecord
 
+CARD_FILE = "README.md"
+
 
 @dataclass(frozen=True)
 class BundleKind:
-    artifact: str  # key in the run's ``artifacts``
+    artifact: str  # key in the run's ``artifacts`` (an archived folder)
     label: str
-    is_folder: bool
     suffix: str
+    member: str | None = None  # one file of that folder instead of the whole folder
 
 
-# kind → how it is stored; the order is the order of the download buttons
+# kind → where it comes from; the order is the order of the download buttons
 BUNDLES: dict[str, BundleKind] = {
-    "adapter": BundleKind("adapter", "LoRA adapter", True, "adapter.tar.gz"),
-    "merged": BundleKind("merged", "Merged model", True, "merged.tar.gz"),
-    "model_card": BundleKind("model_card", "Model card", False, "README.md"),
+    "adapter": BundleKind("adapter", "LoRA adapter", "adapter.tar.gz"),
+    "merged": BundleKind("merged", "Merged model", "merged.tar.gz"),
+    "model_card": BundleKind("adapter", "Model card", CARD_FILE, member=CARD_FILE),
 }
 
 
@@ -46,14 +49,12 @@ def available_downloads(run: RunRecord) -> tuple[str, ...]:
     return tuple(kind for kind, spec in BUNDLES.items() if run.artifacts.get(spec.artifact))
 
 
-def _targz(archive: Archive, digest: str, top: str) -> bytes:
-    with tempfile.TemporaryDirectory() as tmp:
-        folder = archive.get_dir(digest, Path(tmp) / "x")
-        buf = io.BytesIO()
-        with tarfile.open(fileobj=buf, mode="w:gz") as tar:
-            for path in sorted(p for p in folder.rglob("*") if p.is_file()):
-                tar.add(path, arcname=f"{top}/{path.relative_to(folder)}")
-        return buf.getvalue()
+def _targz(folder: Path, top: str) -> bytes:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            tar.add(path, arcname=f"{top}/{path.relative_to(folder)}")
+    return buf.getvalue()
 
 
 def download_bundle(*, store: Store, model: int | str, kind: str, viewer: str,
@@ -67,9 +68,13 @@ def download_bundle(*, store: Store, model: int | str, kind: str, viewer: str,
     if not digest:
         raise NotFound(f"This model has no {spec.label.lower()} to download.")
     archive = archive or open_archive()
-    filename = f"{run.slug}-{spec.suffix}"
-    if spec.is_folder:
-        data = _targz(archive, str(digest), top=f"{run.slug}-{kind}")
-    else:
-        data = archive.get_bytes(str(digest))
-    return Bundle(kind=kind, filename=filename, data=data, sha256=str(digest))
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = archive.get_dir(str(digest), Path(tmp) / "unpacked")
+        if spec.member is None:
+            data = _targz(folder, top=f"{run.slug}-{kind}")
+        else:
+            member = folder / spec.member
+            if not member.is_file():
+                raise NotFound(f"This model has no {spec.label.lower()} to download.")
+            data = member.read_bytes()
+    return Bundle(kind=kind, filename=f"{run.slug}-{spec.suffix}", data=data, sha256=str(digest))

@@ -1,8 +1,9 @@
-"""Publishing, feedback and forking: the writes a page makes on a person's behalf.
+"""Publishing, feedback and fork plans: what a page does on a person's behalf.
 
 Every function names who acts; a visitor without a login cannot write, and the
-store decides ownership. A fork's parent is set by the store's fork path from
-the model the person opened, never typed.
+store decides ownership. A fork is trained by the builder from a
+:class:`ForkPlan`; its parent is the model the person opened, passed to the
+training run's fork path, never typed.
 """
 from __future__ import annotations
 
@@ -64,12 +65,3 @@ def fork_plan(*, store: Store, model: int | str, viewer: str) -> ForkPlan:
     run = store.get_run(model, viewer=viewer)
     return ForkPlan(parent=ModelRef.of(run), base_model=run.base_model_key or "", domain=run.domain,
                     dataset_id=run.dataset_id, settings=dict(run.config))
-
-
-def fork(*, store: Store, model: int | str, user: str | None, name: str, dataset_id: int | None = None,
-         config: dict[str, Any] | None = None, description: str | None = None) -> RunRecord:
-    """A new run of ``user`` that starts from ``model``; lineage is recorded by the store."""
-    actor = _signed_in(user, "fork a model")
-    parent = store.get_run(model, viewer=actor)
-    return store.fork_run(parent.id, owner=actor, name=name, relation="fork", dataset_id=dataset_id,
-                          config=config, description=description)

@@ -1,7 +1,7 @@
 import pytest
 
 from hubkit.errors import NotFound, PermissionDenied
-from hubkit.hub import fork, fork_plan, give_feedback, model_profile, publish, set_visibility
+from hubkit.hub import fork_plan, give_feedback, model_profile, publish, set_visibility
 from hubkit.store import ANONYMOUS
 
 
@@ -28,13 +28,9 @@ def test_feedback_replaces_and_needs_a_user(hub_store, world):
     assert [c.text for c in fb.comments] == ["Meh"]
 
 
-def test_fork_records_lineage_from_the_opened_model(hub_store, world):
+def test_fork_plan_starts_from_the_opened_model(hub_store, world):
     plan = fork_plan(store=hub_store, model=world.math_model.slug, viewer="bob")
     assert (plan.base_model, plan.domain, plan.parent.id) == ("llama3-standin", "math", world.math_model.id)
     assert plan.settings["lora_r"] == 16
-    child = fork(store=hub_store, model=world.math_model.slug, user="bob", name="Another")
-    assert child.parent_model_id == world.math_model.id and child.parent_relation == "fork"
     with pytest.raises(NotFound):
-        fork(store=hub_store, model=world.private.slug, user="alice", name="Stolen")
-    with pytest.raises(PermissionDenied):
-        fork(store=hub_store, model=world.math_model.slug, user=None, name="Anon")
+        fork_plan(store=hub_store, model=world.private.slug, viewer="alice")
