@@ -1,0 +1,404 @@
+"""`run`: one training attempt from spec to record, read top to bottom.
+
+validate → data → run row → model (+ parent adapter) → tokens → Trainer →
+train → classify → artifacts → finish. Once the row exists, every path out of
+here (success, divergence, OOM, exception, cancel, time budget, SIGTERM,
+Ctrl-C) ends in ``store.finish_run`` with an honest outcome; only a hard kill
+skips it, and then the heartbeat stops and the reaper records the run as lost
+with every point already streamed.
+"""
+from __future__ import annotations
+
+import contextlib
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from peft import PeftModel
+from transformers import Trainer, TrainingArguments, set_seed
+
+from hubkit.archive import Archive, open_archive
+from hubkit.config import load_settings
+from hubkit.data import IGNORE_INDEX, tokenize_for_causal_lm
+from hubkit.errors import TrainingError, ValidationError
+from hubkit.store.base import Store
+from hubkit.store.records import RunRecord
+from hubkit.train import artifacts as art
+from hubkit.train import failures
+from hubkit.train import hardware as hw
+from hubkit.train import inputs, lora
+from hubkit.train.checkpoints import CheckpointRecorder, latest_archived, restore
+from hubkit.train.guard import DivergenceGuard
+from hubkit.train.models import default_targets, load_base
+from hubkit.train.packing import pack
+from hubkit.train.recorder import PointWriter, Progress, RunRecorder, StopReason
+from hubkit.train.spec import TrainSpec
+
+RELATIONS = ("fork", "continue", "resume")
+Cancel = threading.Event | Callable[[], bool] | None
+
+
+@dataclass
+class TrainResult:
+    run_id: int
+    slug: str
+    outcome: str
+    failure_class: str | None
+    message: str | None
+    steps: int
+    final_loss: float | None
+    final_eval_loss: float | None
+    artifacts: dict[str, str]
+    output_dir: Path
+    adapter_dir: Path | None
+    merged_dir: Path | None
+    train_seconds: float
+    train_tokens: int
+    """Tokens (padding excluded) in the batches trained on."""
+    spec: TrainSpec
+    model: Any = field(default=None, repr=False)
+    """The trained PEFT model, still in memory (for a demo or a notebook)."""
+    tokenizer: Any = field(default=None, repr=False)
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "success"
+
+
+class _RecordingTrainer(Trainer):
+    """A `Trainer` that keeps the raw loss of each step (HF only logs interval averages)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._raw: torch.Tensor | None = None
+        self.tokens = 0
+
+    def training_step(self, model: torch.nn.Module, inputs: dict[str, Any],
+                      num_items_in_batch: Any = None) -> torch.Tensor:
+        self.tokens += int(inputs["attention_mask"].sum())
+        loss = super().training_step(model, inputs, num_items_in_batch)
+        self._raw = loss if self._raw is None else self._raw + loss
+        return loss
+
+    def pop_raw_loss(self) -> float | None:
+        raw, self._raw = self._raw, None
+        return None if raw is None else float(raw)
+
+
+def collate(pad_id: int) -> Callable[[list[dict[str, list[int]]]], dict[str, torch.Tensor]]:
+    """Right-pad a batch; padded labels are ignored by the loss."""
+
+    def fn(rows: list[dict[str, list[int]]]) -> dict[str, torch.Tensor]:
+        longest = max(len(r["input_ids"]) for r in rows)
+
+        def padded(key: str, fill: int) -> torch.Tensor:
+            return torch.tensor([r[key] + [fill] * (longest - len(r[key])) for r in rows], dtype=torch.long)
+
+        return {"input_ids": padded("input_ids", pad_id), "attention_mask": padded("attention_mask", 0),
+                "labels": padded("labels", IGNORE_INDEX)}
+
+    return fn
+
+
+def _cancel_check(cancel: Cancel, flag: threading.Event) -> Callable[[], bool]:
+    if cancel is None:
+        return flag.is_set
+    if isinstance(cancel, threading.Event):
+        return lambda: flag.is_set() or cancel.is_set()
+    return lambda: flag.is_set() or bool(cancel())
+
+
+@contextlib.contextmanager
+def _sigterm_as_cancel() -> Iterator[threading.Event]:
+    """SIGTERM (a job being stopped) cancels the run cleanly instead of killing it mid-write."""
+    flag = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+    previous = signal.getsignal(signal.SIGTERM)
+    signal.signal(signal.SIGTERM, lambda signum, frame: flag.set())
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _open_record(spec: TrainSpec, *, store: Store, owner: str, data: inputs.TrainingData,
+                 parent: RunRecord | None, relation: str | None, executed_by: str,
+                 hardware: dict[str, Any], versions: dict[str, str], template: str | None,
+                 template_version: str | None) -> RunRecord:
+    common: dict[str, Any] = dict(
+        owner=owner, name=spec.display_name, dataset_id=data.record.id, config=spec.model_dump(mode="json"),
+        seed=spec.seed, executed_by=executed_by, visibility=spec.visibility, hardware=hardware,
+        versions=versions, description=spec.description or None, template=template,
+        template_version=template_version)
+    if parent is None:
+        return store.create_run(domain=spec.domain, base_model=spec.base_model, **common)
+    return store.fork_run(parent.id, relation=relation or "fork", domain=spec.domain, **common)
+
+
+def _prepare_model(spec: TrainSpec, *, parent: RunRecord | None, relation: str | None, archive: Archive,
+                   work: Path, device: hw.DeviceInfo, precision: str, architecture: str,
+                   family: str) -> tuple[PeftModel, Any, dict[str, Any]]:
+    """Base model with a fresh adapter, or with the parent's adapter to train further."""
+    model, tokenizer = load_base(spec.base_model, **hw.load_arguments(device, precision))
+    set_seed(spec.seed)
+    if parent is not None and relation in ("fork", "continue"):
+        digest = parent.artifacts.get("adapter")
+        if not digest:
+            raise TrainingError(f"The model {parent.slug} has no adapter to start from.",
+                                failure_class="exception")
+        folder = archive.get_dir(digest, work / "parent-adapter")
+        peft_model = PeftModel.from_pretrained(model, str(folder), is_trainable=True)
+        return peft_model, tokenizer, lora.settings_of(peft_model)
+    targets = spec.target_modules or default_targets(family)
+    lora.check_targets(targets, model, architecture=architecture)
+    return lora.attach(model, spec, targets), tokenizer, {"target_modules": list(targets)}
+
+
+def _training_arguments(spec: TrainSpec, *, out: Path, has_validation: bool, device: hw.DeviceInfo,
+                        precision: str) -> TrainingArguments:
+    return TrainingArguments(
+        output_dir=str(out),
+        per_device_train_batch_size=spec.batch_size,
+        per_device_eval_batch_size=spec.batch_size,
+        gradient_accumulation_steps=spec.gradient_accumulation,
+        num_train_epochs=spec.num_epochs or 1.0,
+        max_steps=spec.max_steps or -1,
+        learning_rate=spec.learning_rate,
+        lr_scheduler_type=spec.lr_scheduler,
+        warmup_steps=spec.warmup_steps or spec.warmup_ratio,
+        weight_decay=spec.weight_decay,
+        max_grad_norm=spec.max_grad_norm,
+        optim=spec.optimizer,
+        seed=spec.seed,
+        data_seed=spec.seed,
+        logging_strategy="steps",
+        logging_steps=spec.logging_steps,
+        logging_first_step=True,
+        logging_nan_inf_filter=False,  # NaN must reach the record, not be hidden
+        eval_strategy="steps" if has_validation else "no",
+        eval_steps=spec.eval_interval,
+        eval_on_start=has_validation,
+        save_strategy="steps",
+        save_steps=spec.checkpoint_interval,
+        save_total_limit=2,
+        gradient_checkpointing=spec.gradient_checkpointing,
+        gradient_checkpointing_kwargs={"use_reentrant": False} if spec.gradient_checkpointing else None,
+        report_to=[],
+        disable_tqdm=True,
+        remove_unused_columns=False,
+        dataloader_num_workers=0,
+        **hw.trainer_arguments(device, precision),
+    )
+
+
+def _classify(stop: StopReason | None, exc: BaseException | None, *, budget: float | None,
+              step: int) -> failures.Outcome:
+    if exc is not None:
+        if isinstance(exc, KeyboardInterrupt):
+            return failures.cancelled(step)
+        return failures.from_exception(exc)
+    if stop is None:
+        return failures.Outcome("success")
+    if stop.kind == "divergence":
+        return failures.divergence(stop.detail)
+    if stop.kind == "cancelled":
+        return failures.cancelled(stop.step)
+    if stop.kind == "time_budget":
+        return failures.time_budget(stop.step, budget or 0.0)
+    if not stop.improved:
+        return failures.early_stop_no_improvement(stop.checks)
+    return failures.Outcome("success", None, f"Stopped early at step {stop.step}: {stop.detail}.")
+
+
+def _event_for(outcome: failures.Outcome, stop: StopReason | None) -> tuple[str, dict[str, Any]] | None:
+    if stop is not None and stop.kind == "early_stop":
+        return "early_stop", {"step": stop.step, "improved": stop.improved, "checks": stop.checks}
+    kinds = {"divergence": "divergence", "oom": "oom", "cancelled": "cancel", "time_budget": "time_budget"}
+    if outcome.failure_class in kinds:
+        payload: dict[str, Any] = {"message": outcome.message}
+        if stop is not None:
+            payload["step"] = stop.step
+        return kinds[outcome.failure_class], payload
+    return None
+
+
+def _last(history: list[dict[str, Any]], key: str) -> float | None:
+    for entry in reversed(history):
+        if key in entry:
+            return float(entry[key])
+    return None
+
+
+def run(spec: TrainSpec | Mapping[str, Any], *, store: Store, owner: str, executed_by: str = "platform",
+        parent_model_id: int | None = None, relation: str | None = None, progress: Progress | None = None,
+        cancel: Cancel = None, output_dir: Path | None = None, template: str | None = None,
+        template_version: str | None = None, device: str | None = None,
+        archive: Archive | None = None) -> TrainResult:
+    """Train one LoRA adapter and record the attempt, whatever happens.
+
+    ``parent_model_id`` + ``relation`` ("fork", "continue", "resume") start from
+    another run: its adapter (fork / continue) or its last complete checkpoint
+    (resume). Invalid input raises before anything is recorded.
+    """
+    spec = spec if isinstance(spec, TrainSpec) else TrainSpec.parse(dict(spec))
+    if (parent_model_id is None) != (relation is None) or (relation and relation not in RELATIONS):
+        raise ValidationError("Starting from another model needs both its id and how: fork, continue "
+                              "or resume.", field="relation")
+    say = progress.on_status if progress is not None else (lambda text: None)
+    archive = archive or open_archive()
+    dev = hw.detect_device(device)
+    precision = hw.resolve_precision(spec.precision, dev)
+    base = store.get_base_model(spec.base_model)
+    parent = store.get_run(parent_model_id, viewer=owner) if parent_model_id is not None else None
+    checkpoint = latest_archived(parent.artifacts) if parent is not None and relation == "resume" else None
+    if parent is not None and relation == "resume" and checkpoint is None:
+        raise ValidationError(f"The run {parent.slug} left no complete checkpoint to resume from; "
+                              "start it again or fork it instead.", field="parent_model_id")
+
+    say("Checking the data")
+    data = inputs.resolve(spec.dataset, store=store, owner=owner, archive=archive, seed=spec.seed)
+    record = _open_record(spec, store=store, owner=owner, data=data, parent=parent, relation=relation,
+                          executed_by=executed_by, hardware=hw.hardware_record(dev, precision),
+                          versions=hw.versions_record(), template=template, template_version=template_version)
+    work = Path(output_dir) if output_dir else load_settings().home / "runs" / record.slug
+    work.mkdir(parents=True, exist_ok=True)
+    writer = PointWriter(store, record.id)
+    recorder: RunRecorder | None = None
+    trainer: _RecordingTrainer | None = None
+    peft_model = tokenizer = None
+    error: BaseException | None = None
+    started = time.monotonic()
+    try:
+        with _sigterm_as_cancel() as terminated:
+            say(f"Loading {spec.base_model}")
+            peft_model, tokenizer, adapter_settings = _prepare_model(
+                spec, parent=parent, relation=relation, archive=archive, work=work, device=dev,
+                precision=precision, architecture=base.architecture, family=base.family)
+            say(f"Preparing {len(data.prepared)} rows of {data.prepared.format} data")
+            split = data.prepared.train_validation_split(validation_fraction=spec.validation_fraction,
+                                                         seed=spec.seed)
+            train = tokenize_for_causal_lm(dataset=split.train, fmt=data.prepared.format,
+                                           tokenizer=tokenizer, max_seq_len=spec.max_seq_len).dataset
+            valid = (tokenize_for_causal_lm(dataset=split.validation, fmt=data.prepared.format,
+                                            tokenizer=tokenizer, max_seq_len=spec.max_seq_len).dataset
+                     if len(split.validation) else None)
+            if spec.packing:
+                train = pack(train, max_seq_len=spec.max_seq_len)
+                valid = pack(valid, max_seq_len=spec.max_seq_len) if valid is not None else None
+            pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+            recorder = RunRecorder(
+                writer=writer, guard=DivergenceGuard(factor=spec.divergence_factor), raw_loss=lambda: None,
+                cancel=_cancel_check(cancel, terminated), time_budget_s=spec.time_budget_s,
+                patience=spec.early_stopping_patience, threshold=spec.early_stopping_threshold,
+                progress=progress)
+            trainer = _RecordingTrainer(
+                model=peft_model, args=_training_arguments(spec, out=work / "checkpoints",
+                                                           has_validation=valid is not None, device=dev,
+                                                           precision=precision),
+                train_dataset=train, eval_dataset=valid, data_collator=collate(pad_id),
+                callbacks=[recorder, CheckpointRecorder(store=store, run_id=record.id, archive=archive)])
+            recorder.raw_loss = trainer.pop_raw_loss
+            resume_dir = None
+            if checkpoint is not None:
+                resume_dir = restore(checkpoint, archive=archive, dest=work / "resume-from")
+                store.record_event(record.id, "resume", {"from_run": parent.id if parent else None,
+                                                         "from_step": checkpoint.step})
+            say("Training")
+            trainer.train(resume_from_checkpoint=str(resume_dir) if resume_dir else None)
+    except BaseException as exc:  # noqa: BLE001 - every way out is recorded below
+        error = exc
+    stop = recorder.stop if recorder is not None else None
+    steps = trainer.state.global_step if trainer is not None else 0
+    outcome = _classify(stop, error, budget=spec.time_budget_s, step=steps)
+    train_seconds = time.monotonic() - started
+    return _finish(spec, store=store, record=record, writer=writer, archive=archive, outcome=outcome,
+                   stop=stop, error=error, trainer=trainer, peft_model=peft_model, tokenizer=tokenizer,
+                   work=work, parent=parent, relation=relation, base=base, data=data,
+                   adapter_settings=adapter_settings if peft_model is not None else {},
+                   device=dev, precision=precision, train_seconds=train_seconds, say=say)
+
+
+def _finish(spec: TrainSpec, *, store: Store, record: RunRecord, writer: PointWriter, archive: Archive,
+            outcome: failures.Outcome, stop: StopReason | None, error: BaseException | None,
+            trainer: _RecordingTrainer | None, peft_model: PeftModel | None, tokenizer: Any, work: Path,
+            parent: RunRecord | None, relation: str | None, base: Any, data: inputs.TrainingData,
+            adapter_settings: dict[str, Any], device: hw.DeviceInfo, precision: str,
+            train_seconds: float, say: Callable[[str], None]) -> TrainResult:
+    """Flush points, save what is worth keeping, and set the outcome (exactly once)."""
+    artifacts: dict[str, str] = {}
+    adapter_dir = merged_dir = None
+    history = trainer.state.log_history if trainer is not None else []
+    steps = trainer.state.global_step if trainer is not None else 0
+    effective = spec.model_copy(update={k: v for k, v in adapter_settings.items() if k in lora.ADAPTER_FIELDS})
+    try:
+        writer.close()
+        event = _event_for(outcome, stop)
+        if event is not None:
+            store.record_event(record.id, event[0], event[1])
+        keep = peft_model is not None and (outcome.outcome == "success" or outcome.failure_class in
+                                           ("cancelled", "time_budget"))
+        if keep:
+            say("Saving the adapter")
+            facts = art.CardFacts(
+                spec=effective, base_hf_id=base.hf_id, base_key=base.key, is_standin=base.is_standin,
+                dataset_name=data.name, dataset_fingerprint=data.prepared.fingerprint, run_slug=record.slug,
+                outcome=outcome.outcome, failure_class=outcome.failure_class,
+                final_loss=_last(history, "loss"), final_eval_loss=_last(history, "eval_loss"), steps=steps,
+                parent_slug=parent.slug if parent else None, relation=relation)
+            adapter_dir = work / "adapter"
+            peft_model.save_pretrained(str(adapter_dir), safe_serialization=True)
+            tokenizer.save_pretrained(str(adapter_dir))
+            art.describe_folder(adapter_dir, facts, merged=False)
+            artifacts["adapter"] = archive.put_dir(adapter_dir)
+            if spec.merge_after and outcome.outcome == "success":
+                say("Saving the merged model")
+                merged_dir = _save_merged(spec, adapter_dir=adapter_dir, dest=work / "merged", facts=facts,
+                                          device=device, precision=precision)
+                artifacts["merged"] = archive.put_dir(merged_dir)
+    except BaseException as exc:  # noqa: BLE001 - saving failed: the run is still recorded
+        if outcome.outcome != "failure":
+            outcome = failures.from_exception(exc)
+        error = error or exc
+    finally:
+        final = store.finish_run(record.id, outcome=outcome.outcome, failure_class=outcome.failure_class,
+                                 failure_message=outcome.message, artifacts=artifacts or None)
+    if outcome.failure_class == "oom":
+        failures.free_device_memory()
+    say(f"Finished: {outcome.outcome}" + (f" ({outcome.failure_class})" if outcome.failure_class else ""))
+    return TrainResult(
+        run_id=record.id, slug=record.slug, outcome=outcome.outcome, failure_class=outcome.failure_class,
+        message=outcome.message, steps=steps, final_loss=_last(history, "loss"),
+        final_eval_loss=_last(history, "eval_loss"),
+        artifacts={k: str(v) for k, v in final.artifacts.items()}, output_dir=work, adapter_dir=adapter_dir,
+        merged_dir=merged_dir, train_seconds=train_seconds, train_tokens=trainer.tokens if trainer else 0,
+        spec=effective, model=peft_model if outcome.outcome != "failure" else None,
+        tokenizer=tokenizer)
+
+
+def _save_merged(spec: TrainSpec, *, adapter_dir: Path, dest: Path, facts: art.CardFacts,
+                 device: hw.DeviceInfo, precision: str) -> Path:
+    """A fresh base with the saved adapter merged in (the trained model stays a PEFT model)."""
+    model, tokenizer = load_base(spec.base_model, **hw.load_arguments(device, precision))
+    merged = PeftModel.from_pretrained(model, str(adapter_dir)).merge_and_unload()
+    merged.save_pretrained(str(dest), safe_serialization=True)
+    tokenizer.save_pretrained(str(dest))
+    art.describe_folder(dest, facts, merged=True)
+    return dest
+
+
+def resume(run_id: int, *, store: Store, owner: str, **kwargs: Any) -> TrainResult:
+    """Resume a killed, cancelled or time-limited run from its last complete checkpoint.
+
+    The new attempt is a child row (relation "resume") with the parent's settings;
+    its curve continues from the checkpoint's step.
+    """
+    parent = store.get_run(run_id, viewer=owner)
+    spec = TrainSpec.parse(parent.config, source=f"run {parent.slug}")
+    return run(spec, store=store, owner=owner, parent_model_id=parent.id, relation="resume", **kwargs)
