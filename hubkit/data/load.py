@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import datasets
+import pyarrow as pa
+from datasets.table import InMemoryTable
 
 from hubkit.config import Settings, load_settings
 from hubkit.data.detect import Detection, choose_format, detect_format
@@ -37,6 +39,13 @@ _FEATURES = {
 }
 
 
+def _to_dataset(items: list[dict[str, Any]], features: datasets.Features) -> datasets.Dataset:
+    """Straight to Arrow: the items are already validated plain strings, so the
+    per-value encoding of ``Dataset.from_list`` (three times slower) is not needed."""
+    table = pa.Table.from_pylist(items, schema=features.arrow_schema)
+    return datasets.Dataset(InMemoryTable(table), info=datasets.DatasetInfo(features=features))
+
+
 def _limits(settings: Settings | None, limits: DataLimits | None) -> DataLimits:
     return limits or DataLimits.from_settings(settings or load_settings())
 
@@ -55,7 +64,7 @@ def _finish(table: RawTable, source: DatasetSource, *, limits: DataLimits, forma
         ignored_columns=[c for c in table.columns if c not in used],
     )
     return PreparedDataset(
-        dataset=datasets.Dataset.from_list(items, features=_FEATURES.get(fmt.name)),
+        dataset=_to_dataset(items, _FEATURES[fmt.name]),
         format=fmt.name,
         column_mapping={column: name for name, column in columns.items()},
         fingerprint=fingerprint(items, fmt=fmt.name),

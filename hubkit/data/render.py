@@ -56,8 +56,10 @@ def _apply(tokenizer: Any, messages: Sequence[Mapping[str, str]], *, generation:
     return text
 
 
-def _templated(messages: list[dict[str, str]], tokenizer: Any) -> Rendered:
+def _templated(messages: list[dict[str, str]], tokenizer: Any, *, spans_wanted: bool) -> Rendered:
     full = _apply(tokenizer, messages, generation=False)
+    if not spans_wanted:
+        return Rendered(text=full, train_spans=[], templated=True)
     spans: list[Span] = []
     cursor = 0
     for i, message in enumerate(messages):
@@ -86,8 +88,11 @@ def _plain(parts: list[tuple[str, bool]]) -> Rendered:
     return Rendered(text=text, train_spans=spans, templated=False)
 
 
-def render_parts(example: Mapping[str, Any], *, tokenizer: Any = None, fmt: str) -> Rendered:
-    """Text and learned spans for one normalised item."""
+def render_parts(example: Mapping[str, Any], *, tokenizer: Any = None, fmt: str,
+                 spans: bool = True) -> Rendered:
+    """Text and learned spans for one normalised item. Finding the spans of a
+    templated conversation costs two more template calls per assistant turn;
+    ``spans=False`` skips that when only the text is needed."""
     eos = _eos(tokenizer)
     template = has_chat_template(tokenizer)
     if fmt == "text":
@@ -96,7 +101,7 @@ def render_parts(example: Mapping[str, Any], *, tokenizer: Any = None, fmt: str)
         return _plain([(example["prompt"], False), (example["completion"] + eos, True)])
     if fmt == "instruction":
         if template:
-            return _templated(instruction_messages(example), tokenizer)
+            return _templated(instruction_messages(example), tokenizer, spans_wanted=spans)
         parts = [(f"### Instruction:\n{example['instruction']}\n\n", False)]
         if example.get("input"):
             parts.append((f"### Input:\n{example['input']}\n\n", False))
@@ -105,7 +110,7 @@ def render_parts(example: Mapping[str, Any], *, tokenizer: Any = None, fmt: str)
     if fmt == "chat":
         messages = [dict(m) for m in example["messages"]]
         if template:
-            return _templated(messages, tokenizer)
+            return _templated(messages, tokenizer, spans_wanted=spans)
         parts = []
         for message in messages:
             assistant = message["role"] == "assistant"
@@ -118,7 +123,7 @@ def render_parts(example: Mapping[str, Any], *, tokenizer: Any = None, fmt: str)
 
 def render(example: Mapping[str, Any], *, tokenizer: Any = None, fmt: str) -> str:
     """The training text for one normalised item."""
-    return render_parts(example, tokenizer=tokenizer, fmt=fmt).text
+    return render_parts(example, tokenizer=tokenizer, fmt=fmt, spans=False).text
 
 
 def count_tokens(rendered: Sequence[Rendered], *, tokenizer: Any) -> list[int]:
@@ -214,7 +219,8 @@ def tokenize_for_causal_lm(*, dataset: datasets.Dataset, fmt: str, tokenizer: An
     total = len(dataset)
     for start in range(0, total, _BATCH):
         items = dataset.select(range(start, min(start + _BATCH, total))).to_list()
-        rendered = [render_parts(item, tokenizer=tokenizer, fmt=fmt) for item in items]
+        rendered = [render_parts(item, tokenizer=tokenizer, fmt=fmt, spans=mask_prompt)
+                    for item in items]
         for offset, (r, (ids, offsets)) in enumerate(
                 zip(rendered, _encode(rendered, tokenizer, offsets=mask_prompt), strict=True)):
             lengths.append(len(ids))

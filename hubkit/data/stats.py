@@ -82,7 +82,8 @@ def compute_stats(items: Sequence[Mapping[str, Any]], *, fmt: str, hashes: Seque
     texts = [content_text(item) for item in items]
     words = [len(t.split()) for t in texts]
     if tokenizer is not None:
-        rendered = [render_parts(item, tokenizer=tokenizer, fmt=fmt) for item in items]
+        rendered = [render_parts(item, tokenizer=tokenizer, fmt=fmt, spans=False)
+                    for item in items]
         lengths, unit = count_tokens(rendered, tokenizer=tokenizer), "tokens"
     else:
         lengths, unit = words, "words"

@@ -100,3 +100,14 @@ def test_bad_tokenize_arguments(plain_tokenizer) -> None:
         prepared.tokenize(tokenizer=plain_tokenizer, max_seq_len=1)
     with pytest.raises(ValidationError, match="not a dataset format"):
         render({"text": "a"}, fmt="poetry")
+
+
+def test_templates_that_rewrite_earlier_turns_fall_back_to_the_replies(chat_tokenizer) -> None:
+    import copy
+
+    tok = copy.deepcopy(chat_tokenizer)
+    tok.chat_template = ("{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}"
+                         "{% if loop.last %} [END]{% endif %}\n{% endfor %}")
+    parts = render_parts(CHAT, tokenizer=tok, fmt="chat")
+    assert parts.text.endswith("assistant: Fine. [END]\n")
+    assert [parts.text[a:b] for a, b in parts.train_spans] == ["Hello.", "Fine."]
