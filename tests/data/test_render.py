@@ -109,5 +109,5 @@ def test_templates_that_rewrite_earlier_turns_fall_back_to_the_replies(chat_toke
     tok.chat_template = ("{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}"
                          "{% if loop.last %} [END]{% endif %}\n{% endfor %}")
     parts = render_parts(CHAT, tokenizer=tok, fmt="chat")
-    assert parts.text.endswith("assistant: Fine. [END]\n")
+    assert parts.text.endswith("assistant: Fine. [END]")
     assert [parts.text[a:b] for a, b in parts.train_spans] == ["Hello.", "Fine."]
