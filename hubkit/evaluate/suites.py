@@ -1,0 +1,97 @@
+"""The two task suites and the lm-eval ``TaskManager`` each one runs through.
+
+The offline suite's YAMLs live in ``hubkit/evaluate/tasks``; their data files
+are written under ``HUBKIT_HOME`` at first use. That folder is keyed by a hash
+of the task files and data sources, so a changed task never reuses stale data,
+and it is built in a temporary folder then renamed, so two processes starting
+at once never see half of it. ``@DATA_DIR@`` in a YAML is replaced by the
+absolute data folder (lm-eval resolves ``data_files`` against the current
+directory otherwise).
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hubkit.config import Settings, load_settings
+from hubkit.evaluate.domains import DOMAINS, TaskSpec
+from hubkit.evaluate.registry import Registry
+
+if TYPE_CHECKING:
+    from lm_eval.tasks import TaskManager
+
+TASKS_DIR = Path(__file__).with_name("tasks")
+DATA_PLACEHOLDER = "@DATA_DIR@"
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    description: str
+    include_lm_eval_tasks: bool
+    """Whether lm-eval's bundled task index is searched too (slow to build; standard only)."""
+
+
+SUITES: Registry[Suite] = Registry("evaluation suite")
+SUITES.register(Suite(
+    "offline",
+    "Micro-world evaluation splits in every domain plus the real HumanEval problems; runs anywhere.",
+    include_lm_eval_tasks=False,
+))
+SUITES.register(Suite(
+    "standard",
+    "The published benchmarks (GSM8K, MMLU, ARC, HellaSwag, WinoGrande, WMT16, RACE, HumanEval), "
+    "where their data is on this machine.",
+    include_lm_eval_tasks=True,
+))
+
+
+def offline_specs() -> list[TaskSpec]:
+    return [spec for domain in DOMAINS.values() for spec in domain.offline if spec.source is not None]
+
+
+def _suite_key() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(TASKS_DIR.glob("*.yaml")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    for spec in sorted(offline_specs(), key=lambda s: s.name):
+        digest.update(f"{spec.name}:{spec.source.describe()}\0".encode())  # type: ignore[union-attr]
+    return digest.hexdigest()[:16]
+
+
+def task_folder(settings: Settings | None = None) -> Path:
+    """The rendered task YAMLs plus their data, created on first use."""
+    settings = settings or load_settings()
+    root = Path(settings.home).resolve() / "evaluate"
+    target = root / f"tasks-{_suite_key()}"
+    if target.is_dir():
+        return target
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".tasks-", dir=root))
+    try:
+        data_dir = target / "data"
+        for spec in offline_specs():
+            spec.source.write(staging / "data" / f"{spec.name}.jsonl")  # type: ignore[union-attr]
+        for path in TASKS_DIR.glob("*.yaml"):
+            text = path.read_text(encoding="utf-8").replace(DATA_PLACEHOLDER, str(data_dir))
+            (staging / path.name).write_text(text, encoding="utf-8")
+        try:
+            os.rename(staging, target)
+        except OSError:
+            if not target.is_dir():
+                raise
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def task_manager(suite: str, *, settings: Settings | None = None) -> TaskManager:
+    from lm_eval.tasks import TaskManager
+
+    return TaskManager(include_path=str(task_folder(settings)),
+                       include_defaults=SUITES[suite].include_lm_eval_tasks)
