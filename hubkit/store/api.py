@@ -54,7 +54,9 @@ _CONNECT_ATTEMPTS = 5
 
 def _error_class(name: str, status: int) -> type[errors.HubkitError]:
     cls = getattr(errors, name, None)
-    if isinstance(cls, type) and issubclass(cls, errors.HubkitError) and cls not in (errors.MissingExtra, errors.DatasetRejected):
+    if cls is errors.DatasetRejected:  # its problems travel in the detail; the first names file/row/field
+        return errors.DataValidationError
+    if isinstance(cls, type) and issubclass(cls, errors.HubkitError) and cls is not errors.MissingExtra:
         return cls
     return _BY_STATUS.get(status, errors.HubkitError)
 
