@@ -35,3 +35,34 @@ def outputs_text(nb: dict) -> str:
             parts.append(out.get("ename", "") + ": " + out.get("evalue", ""))
             parts.extend(out.get("traceback", []))
     return "\n".join(parts)
+
+
+def worker_pid(job_id: int) -> int:
+    """The pid of ``python -m hubkit.jobs.worker JOB_ID`` on this machine, whoever launched it."""
+    from pathlib import Path
+
+    wanted = [b"hubkit.jobs.worker", str(job_id).encode()]
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            args = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if args[-3:-1] == wanted or args[-2:] == wanted:
+            return int(proc.name)
+    raise AssertionError(f"no worker process for job {job_id}")
+
+
+def freeze(pid: int) -> list[int]:
+    """SIGSTOP a worker and its kernel (a hung job: alive, silent); returns the groups stopped."""
+    import os
+    import signal
+    from pathlib import Path
+
+    groups = {os.getpgid(pid)}
+    for children in Path(f"/proc/{pid}/task").glob("*/children"):
+        groups |= {os.getpgid(int(c)) for c in children.read_text().split()}
+    for group in groups:
+        os.killpg(group, signal.SIGSTOP)
+    return sorted(groups)

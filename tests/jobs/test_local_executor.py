@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import textwrap
@@ -14,7 +13,7 @@ import pytest
 import hubkit.jobs as jobs
 from hubkit.jobs.executors import create_executor
 from tests.jobs.conftest import POINTS, JobHub
-from tests.jobs.helpers import archived_notebook, outputs_text, wait_until
+from tests.jobs.helpers import archived_notebook, freeze, outputs_text, wait_until, worker_pid
 
 
 def _submit(hub: JobHub, **params: object):  # type: ignore[no-untyped-def]
@@ -66,21 +65,11 @@ def test_cancel_stops_the_run_as_partial_and_keeps_the_notebook(job_hub: JobHub)
     assert "partial" in outputs_text(archived_notebook(job_hub.store, job_hub.settings, job))
 
 
-def _kernel_pids(worker_pid: int) -> list[int]:
-    pids = []
-    for children in Path(f"/proc/{worker_pid}/task").glob("*/children"):
-        pids += [int(p) for p in children.read_text().split()]
-    return pids
-
-
 def test_hung_job_is_reaped_as_lost_and_its_run_marked_lost(job_hub: JobHub) -> None:
     job = _submit(job_hub, n_points=500, sleep_s=0.1)
     wait_until(lambda: (j := job_hub.store.get_job(job.id)).model_id is not None
                and len(job_hub.store.loss_points(j.model_id)) >= 2, timeout_s=120, what="first points")
-    worker = int(job_hub.store.get_job(job.id).external_id.removeprefix("pid:"))
-    kernels = _kernel_pids(worker)
-    for pid in [worker, *kernels]:
-        os.killpg(pid, signal.SIGSTOP)  # hung: alive, but no heartbeat and no points
+    groups = freeze(worker_pid(job.id))  # hung: alive, but no heartbeat and no points
     time.sleep(job_hub.settings.heartbeat_timeout_s + 1.5)
     executor = jobs.executor_for("local", store=job_hub.store, settings=job_hub.settings)
     assert executor.reap() == [job.id]
@@ -89,11 +78,16 @@ def test_hung_job_is_reaped_as_lost_and_its_run_marked_lost(job_hub: JobHub) -> 
     run = job_hub.store.get_run(job.model_id)
     assert (run.training_outcome.value, run.failure_class) == ("failure", "lost")
     assert len(run.loss_curve_data) >= 2  # every point logged before the hang is kept
-    wait_until(lambda: not Path(f"/proc/{worker}").exists() or b"hubkit" not in
-               Path(f"/proc/{worker}/cmdline").read_bytes(), timeout_s=10, what="worker killed")
-    for pid in kernels:
-        wait_until(lambda pid=pid: not Path(f"/proc/{pid}/cmdline").exists()
-                   or not Path(f"/proc/{pid}/cmdline").read_bytes(), timeout_s=10, what="kernel killed")
+    for group in groups:  # the reaper killed the worker and its kernel
+        wait_until(lambda group=group: not _group_alive(group), timeout_s=10, what=f"group {group} killed")
+
+
+def _group_alive(group: int) -> bool:
+    try:
+        os.killpg(group, 0)
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def test_concurrency_limit_queues_the_second_job(hub_home: Path) -> None:

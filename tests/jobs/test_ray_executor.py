@@ -1,0 +1,73 @@
+"""The Ray executor against a real local Ray head: run, fail, cancel, reap, logs."""
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import time
+
+import pytest
+
+import hubkit.jobs as jobs
+from tests.jobs.conftest import POINTS, JobHub
+from tests.jobs.helpers import archived_notebook, freeze, outputs_text, wait_until, worker_pid
+
+pytestmark = pytest.mark.slow
+
+
+def _submit(hub: JobHub, **params: object):  # type: ignore[no-untyped-def]
+    return jobs.submit(notebook=POINTS, parameters=params, owner="alice", store=hub.store, settings=hub.settings)
+
+
+def test_ray_job_runs_and_archives(ray_hub: JobHub) -> None:
+    job = _submit(ray_hub, n_points=3)
+    assert job.executor == "ray" and job.external_id.startswith("hubkit-job-")
+    job = jobs.wait(job.id, timeout_s=180, store=ray_hub.store, settings=ray_hub.settings)
+    assert job.state.value == "succeeded", job.error
+    run = ray_hub.store.get_run(job.model_id)
+    assert run.training_outcome.value == "success" and len(run.loss_curve_data) == 3
+    assert run.artifacts["notebook"] == ray_hub.store.list_notebook_runs(job_id=job.id)[0].archive_hash
+    assert "success" in outputs_text(archived_notebook(ray_hub.store, ray_hub.settings, job))
+    assert "Executing Cell" in jobs.logs(job.id, store=ray_hub.store, settings=ray_hub.settings)
+
+
+def test_ray_job_failure_keeps_the_traceback(ray_hub: JobHub) -> None:
+    job = _submit(ray_hub, n_points=3, fail_at=1)
+    job = jobs.wait(job.id, timeout_s=180, store=ray_hub.store, settings=ray_hub.settings)
+    assert job.state.value == "failed" and "failing at point 1" in job.error
+    assert "RuntimeError" in outputs_text(archived_notebook(ray_hub.store, ray_hub.settings, job))
+
+
+def test_ray_cancel_ends_the_run_partial(ray_hub: JobHub) -> None:
+    job = _submit(ray_hub, n_points=500, sleep_s=0.1)
+    wait_until(lambda: (j := ray_hub.store.get_job(job.id)).model_id is not None
+               and len(ray_hub.store.loss_points(j.model_id)) >= 3, timeout_s=180, what="first points")
+    job = jobs.cancel(job.id, grace_s=30, store=ray_hub.store, settings=ray_hub.settings)
+    assert job.state.value == "cancelled"
+    executor = jobs.executor_for("ray", store=ray_hub.store, settings=ray_hub.settings)
+    wait_until(lambda: len(ray_hub.store.list_notebook_runs(job_id=job.id)) == 1, timeout_s=60, what="archive")
+    run = ray_hub.store.get_run(job.model_id)
+    assert run.training_outcome.value == "partial" and len(run.loss_curve_data) < 500
+    assert executor.client.get_job_status(job.external_id).value in {"SUCCEEDED", "STOPPED", "FAILED"}
+
+
+def test_hung_ray_job_is_reaped_as_lost(ray_hub: JobHub) -> None:
+    job = _submit(ray_hub, n_points=500, sleep_s=0.1)
+    wait_until(lambda: (j := ray_hub.store.get_job(job.id)).model_id is not None
+               and len(ray_hub.store.loss_points(j.model_id)) >= 2, timeout_s=180, what="first points")
+    groups = freeze(worker_pid(job.id))
+    time.sleep(ray_hub.settings.heartbeat_timeout_s + 1.5)
+    executor = jobs.executor_for("ray", store=ray_hub.store, settings=ray_hub.settings)
+    try:
+        assert executor.reap() == [job.id]
+    finally:
+        for group in groups:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(group, signal.SIGKILL)
+    job = ray_hub.store.get_job(job.id)
+    assert job.state.value == "lost"
+    run = ray_hub.store.get_run(job.model_id)
+    assert (run.training_outcome.value, run.failure_class) == ("failure", "lost")
+    assert len(run.loss_curve_data) >= 2
+    wait_until(lambda: executor.client.get_job_status(job.external_id).value in {"STOPPED", "FAILED"},
+               timeout_s=60, what="ray stop")
