@@ -1,0 +1,246 @@
+"""The base-model families: real Hugging Face ids, licences and how to fine-tune them.
+
+Each family is one registry entry. Its real models are loaded only where their
+weights are on disk; its offline stand-in (same architecture class, tiny) is
+described by ``standin`` and built by :mod:`hubkit.catalog.standin`.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from hubkit.errors import Conflict, NotFound
+
+
+@dataclass(frozen=True)
+class RealModel:
+    """One published checkpoint of a family."""
+
+    key: str
+    hf_id: str
+    parameters: int
+    licence: str
+    instruct: bool
+    good_at: str
+
+
+@dataclass(frozen=True)
+class ChatFormat:
+    """The family's chat markup, reproduced by the stand-in's tokenizer.
+
+    ``eos`` ends every assistant turn (and is where generation stops); ``pad``
+    is a separate token so padding masks never hide the EOS from training.
+    """
+
+    template: str
+    bos: str | None
+    eos: str
+    pad: str
+    extra_special: tuple[str, ...] = ()
+
+    @property
+    def special_tokens(self) -> list[str]:
+        tokens = [t for t in (self.bos, self.eos, self.pad) if t]
+        return tokens + [t for t in self.extra_special if t not in tokens]
+
+
+@dataclass(frozen=True)
+class Family:
+    """A base-model family and everything fine-tuning needs to know about it."""
+
+    name: str
+    display_name: str
+    architecture: str
+    model_type: str
+    licence: str
+    good_at: str
+    lora_targets: tuple[str, ...]
+    lora_targets_mlp: tuple[str, ...]
+    chat: ChatFormat
+    models: tuple[RealModel, ...]
+    fused_projections: bool = False
+    notes: str = ""
+
+    @property
+    def standin_key(self) -> str:
+        return f"{self.name}-standin"
+
+    @property
+    def lora_targets_all(self) -> tuple[str, ...]:
+        return self.lora_targets + self.lora_targets_mlp
+
+
+class FamilyRegistry(Mapping[str, Family]):
+    """Name → family; a new family is one ``register`` call."""
+
+    def __init__(self) -> None:
+        self._families: dict[str, Family] = {}
+
+    def register(self, family: Family) -> Family:
+        if family.name in self._families:
+            raise Conflict(f"A base-model family named {family.name!r} already exists.")
+        self._families[family.name] = family
+        return family
+
+    def __getitem__(self, name: str) -> Family:
+        try:
+            return self._families[name]
+        except KeyError:
+            known = ", ".join(sorted(self._families))
+            raise NotFound(
+                f"There is no base-model family called {name!r}. Known families: {known}."
+            ) from None
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._families)
+
+    def __len__(self) -> int:
+        return len(self._families)
+
+
+FAMILIES = FamilyRegistry()
+
+_ATTN = ("q_proj", "k_proj", "v_proj", "o_proj")
+_MLP = ("gate_proj", "up_proj", "down_proj")
+
+FAMILIES.register(Family(
+    name="llama3",
+    display_name="Llama 3",
+    architecture="LlamaForCausalLM",
+    model_type="llama",
+    licence="Llama 3 / Llama 3.2 Community License",
+    good_at="Strong all-rounder for English chat, reasoning and code; the 1B and 3B models run on small GPUs.",
+    lora_targets=_ATTN,
+    lora_targets_mlp=_MLP,
+    chat=ChatFormat(
+        template=(
+            "{{ bos_token }}{% for message in messages %}"
+            "<|start_header_id|>{{ message['role'] }}<|end_header_id|>\n\n"
+            "{{ message['content'] }}<|eot_id|>{% endfor %}"
+            "{% if add_generation_prompt %}<|start_header_id|>assistant<|end_header_id|>\n\n{% endif %}"
+        ),
+        bos="<|begin_of_text|>",
+        eos="<|eot_id|>",
+        pad="<|finetune_right_pad_id|>",
+        extra_special=("<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>"),
+    ),
+    models=(
+        RealModel("llama3-8b", "meta-llama/Meta-Llama-3-8B", 8_030_000_000, "Llama 3 Community License", False,
+                  "General text and code; a solid base for most fine-tunes."),
+        RealModel("llama3-8b-instruct", "meta-llama/Meta-Llama-3-8B-Instruct", 8_030_000_000, "Llama 3 Community License", True,
+                  "Chat assistant that follows instructions well in English."),
+        RealModel("llama3.2-1b", "meta-llama/Llama-3.2-1B", 1_240_000_000, "Llama 3.2 Community License", False,
+                  "Small and fast; good for quick experiments and short texts."),
+        RealModel("llama3.2-1b-instruct", "meta-llama/Llama-3.2-1B-Instruct", 1_240_000_000, "Llama 3.2 Community License", True,
+                  "Small chat model for summaries and simple instructions."),
+        RealModel("llama3.2-3b-instruct", "meta-llama/Llama-3.2-3B-Instruct", 3_210_000_000, "Llama 3.2 Community License", True,
+                  "Compact chat model with better reasoning than the 1B."),
+    ),
+    notes="Base checkpoints end documents with <|end_of_text|>; instruct checkpoints end turns with <|eot_id|>.",
+))
+
+FAMILIES.register(Family(
+    name="mistral",
+    display_name="Mistral",
+    architecture="MistralForCausalLM",
+    model_type="mistral",
+    licence="Apache-2.0",
+    good_at="Efficient 7B model with a permissive licence; good at English text and instructions.",
+    lora_targets=_ATTN,
+    lora_targets_mlp=_MLP,
+    chat=ChatFormat(
+        template=(
+            "{{ bos_token }}{% set ns = namespace(system='') %}"
+            "{% for message in messages %}"
+            "{% if message['role'] == 'system' %}{% set ns.system = message['content'] + '\n\n' %}"
+            "{% elif message['role'] == 'user' %}[INST] {{ ns.system }}{{ message['content'] }} [/INST]"
+            "{% set ns.system = '' %}"
+            "{% else %}{{ message['content'] }}{{ eos_token }}{% endif %}{% endfor %}"
+        ),
+        bos="<s>",
+        eos="</s>",
+        pad="<pad>",
+        extra_special=("[INST]", "[/INST]"),
+    ),
+    models=(
+        RealModel("mistral-7b", "mistralai/Mistral-7B-v0.3", 7_250_000_000, "Apache-2.0", False,
+                  "General English text; fine-tunes well on modest hardware."),
+        RealModel("mistral-7b-instruct", "mistralai/Mistral-7B-Instruct-v0.3", 7_250_000_000, "Apache-2.0", True,
+                  "Instruction following and chat with a permissive licence."),
+    ),
+    notes="User turns are wrapped in [INST] ... [/INST]; assistant turns end with </s>.",
+))
+
+FAMILIES.register(Family(
+    name="phi3",
+    display_name="Phi-3",
+    architecture="Phi3ForCausalLM",
+    model_type="phi3",
+    licence="MIT",
+    good_at="Small model trained on textbook-style data; strong at reasoning and math for its size.",
+    lora_targets=("qkv_proj", "o_proj"),
+    lora_targets_mlp=("gate_up_proj", "down_proj"),
+    fused_projections=True,
+    chat=ChatFormat(
+        template=(
+            "{{ bos_token }}{% for message in messages %}"
+            "<|{{ message['role'] }}|>\n{{ message['content'] }}<|end|>\n{% endfor %}"
+            "{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
+        ),
+        bos="<s>",
+        eos="<|end|>",
+        pad="<|endoftext|>",
+        extra_special=("<|user|>", "<|assistant|>", "<|system|>"),
+    ),
+    models=(
+        RealModel("phi3-mini-4k-instruct", "microsoft/Phi-3-mini-4k-instruct", 3_820_000_000, "MIT", True,
+                  "Reasoning and math in a 3.8B model with a 4k context."),
+        RealModel("phi3-mini-128k-instruct", "microsoft/Phi-3-mini-128k-instruct", 3_820_000_000, "MIT", True,
+                  "The same 3.8B model with a 128k context for long documents."),
+        RealModel("phi3-medium-4k-instruct", "microsoft/Phi-3-medium-4k-instruct", 14_000_000_000, "MIT", True,
+                  "Larger Phi-3 with stronger reasoning; needs a big GPU."),
+    ),
+    notes="Attention and MLP projections are fused (qkv_proj, gate_up_proj), so LoRA targets differ.",
+))
+
+FAMILIES.register(Family(
+    name="qwen2.5",
+    display_name="Qwen 2.5",
+    architecture="Qwen2ForCausalLM",
+    model_type="qwen2",
+    licence="Apache-2.0",
+    good_at="Multilingual family with strong math and code; sizes from 0.5B to 7B here.",
+    lora_targets=_ATTN,
+    lora_targets_mlp=_MLP,
+    chat=ChatFormat(
+        template=(
+            "{% for message in messages %}"
+            "<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n{% endfor %}"
+            "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
+        ),
+        bos=None,
+        eos="<|im_end|>",
+        pad="<|endoftext|>",
+        extra_special=("<|im_start|>",),
+    ),
+    models=(
+        RealModel("qwen2.5-0.5b", "Qwen/Qwen2.5-0.5B", 494_000_000, "Apache-2.0", False,
+                  "Tiny multilingual base model; fastest to fine-tune."),
+        RealModel("qwen2.5-0.5b-instruct", "Qwen/Qwen2.5-0.5B-Instruct", 494_000_000, "Apache-2.0", True,
+                  "Tiny chat model; handy for demos and classes."),
+        RealModel("qwen2.5-1.5b", "Qwen/Qwen2.5-1.5B", 1_540_000_000, "Apache-2.0", False,
+                  "Small base model with good math and code."),
+        RealModel("qwen2.5-1.5b-instruct", "Qwen/Qwen2.5-1.5B-Instruct", 1_540_000_000, "Apache-2.0", True,
+                  "Small chat model with good math and code."),
+        RealModel("qwen2.5-7b", "Qwen/Qwen2.5-7B", 7_620_000_000, "Apache-2.0", False,
+                  "Strong multilingual base for math, code and long texts."),
+        RealModel("qwen2.5-7b-instruct", "Qwen/Qwen2.5-7B-Instruct", 7_620_000_000, "Apache-2.0", True,
+                  "Strong multilingual chat model for math and code."),
+    ),
+    notes="Base checkpoints end documents with <|endoftext|>; chat turns end with <|im_end|>.",
+))
+
+
+def get_family(name: str) -> Family:
+    """The family called ``name`` (``NotFound`` lists the known ones)."""
+    return FAMILIES[name]
