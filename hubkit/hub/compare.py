@@ -2,7 +2,8 @@
 
 "About the same" is decided by the stored standard errors, not by eye: a
 difference smaller than ~2 combined standard errors (z < 1.96) is noise.
-Scores on a 0–1 scale are spoken of in points (×100).
+Scores on a 0–1 scale are spoken of in points (×100); metrics that are
+already on a 0–100 scale (chrF, BLEU) are not scaled.
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from enum import Enum
 
 Z_SAME = 1.96  # two-sided 95%: below this a difference is "about the same"
 SLIGHT_POINTS = 5.0  # a significant change smaller than this many points is "slight"
+HUNDRED_SCALE_METRICS = frozenset({"chrf", "bleu", "ter", "rouge"})
 
 
 class Verdict(str, Enum):
@@ -34,6 +36,7 @@ class Paired:
     stderr: float | None
     ref_value: float | None
     ref_stderr: float | None
+    metric: str = ""
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,9 @@ class ResultSummary:
         return Verdict.unknown
 
 
-def _scale(*values: float) -> float:
+def _scale(metric: str, values: list[float]) -> float:
+    if metric.lower() in HUNDRED_SCALE_METRICS:
+        return 1.0
     return 100.0 if all(abs(v) <= 1.0 for v in values) else 1.0
 
 
@@ -68,8 +73,8 @@ def compare_domain(domain: str, pairs: Sequence[Paired]) -> DomainVerdict:
     k = len(usable)
     delta = sum(p.value - p.ref_value for p in usable) / k  # type: ignore[operator]
     se = math.sqrt(sum((p.stderr or 0.0) ** 2 + (p.ref_stderr or 0.0) ** 2 for p in usable)) / k
-    scale = _scale(*(p.value for p in usable), *(p.ref_value for p in usable))  # type: ignore[misc]
-    points = delta * scale
+    points = sum(p.value - p.ref_value for p in usable  # type: ignore[operator]
+                 ) / k * _scale(usable[0].metric, [p.value for p in usable] + [p.ref_value for p in usable])
     if se > 0:
         z = delta / se
         same = abs(z) < Z_SAME

@@ -40,7 +40,8 @@ class ScoreLine:
         ref_value, ref_stderr = (
             (self.base_value, self.base_stderr) if reference == "base" else (self.parent_value, self.parent_stderr)
         )
-        return Paired(self.domain, self.task, self.value, self.stderr, ref_value, ref_stderr)  # type: ignore[arg-type]
+        return Paired(self.domain, self.task, self.value, self.stderr, ref_value, ref_stderr,  # type: ignore[arg-type]
+                      metric=self.metric)
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,8 @@ from hubkit.store import ANONYMOUS, Store, open_store
 
 # Outside JupyterHub (a local demo, the browser tests) the apps act for this user.
 APP_USER_ENV = "HUBKIT_APP_USER"
+# Set to 1 on the server that shows the public pages to visitors.
+PUBLIC_ENV = "HUBKIT_PUBLIC_PAGES"
 
 
 @dataclass(frozen=True)
@@ -34,15 +36,17 @@ class AppSession:
         return bool(self.user)
 
 
-def open_session(*, settings: Settings | None = None, public: bool = False) -> AppSession:
+def open_session(*, settings: Settings | None = None, public: bool | None = None) -> AppSession:
     """The app session for this kernel.
 
-    ``public=True`` is the visitor-facing server: no user, the database read
-    directly. Otherwise the user comes from ``JUPYTERHUB_USER`` (with the
+    ``public=True`` (default: ``HUBKIT_PUBLIC_PAGES=1``) is the visitor-facing
+    server: no user, the database read directly. Otherwise the user comes from ``JUPYTERHUB_USER`` (with the
     service and ``JUPYTERHUB_API_TOKEN`` when a service URL is configured) or,
     outside JupyterHub, from ``HUBKIT_APP_USER``.
     """
     settings = settings or load_settings()
+    if public is None:
+        public = os.environ.get(PUBLIC_ENV, "") in ("1", "true", "yes")
     if public:
         return AppSession(store=open_store(settings.database_url, settings=settings), user=None)
     hub_user = os.environ.get("JUPYTERHUB_USER")

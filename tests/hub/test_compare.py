@@ -35,3 +35,6 @@ def test_zero_stderr_and_large_scale_metrics():
     assert compare_domain("math", [exact]).verdict is Verdict.same
     bleu = compare_domain("translation", [Paired("translation", "bleu", 30.0, 1.0, 20.0, 1.0)])
     assert bleu.verdict is Verdict.better and round(bleu.points or 0) == 10
+    # chrF is on a 0-100 scale even when a weak model scores below 1
+    low = compare_domain("translation", [Paired("translation", "t", 0.9, 0.01, 0.5, 0.01, metric="chrf")])
+    assert low.verdict is Verdict.slightly_better and round(low.points or 0, 1) == 0.4

@@ -19,7 +19,7 @@ XSS_NAME = "<img src=x onerror=alert(1)>"
 BASELINE = {  # domain → (task, metric, value, stderr)
     "math": ("mw_math", "exact_match", 0.20, 0.02),
     "code": ("mw_code", "pass@1", 0.30, 0.02),
-    "translation": ("mw_translation", "chrf", 0.50, 0.01),
+    "translation": ("mw_translation", "chrf", 50.0, 1.0),
 }
 
 
@@ -76,17 +76,17 @@ def build_world(store: Store) -> World:
                                   dataset_id=ds.id, config={"learning_rate": 2e-4, "lora_r": 16},
                                   visibility="public", description="Adds small numbers.")
     math_model = _finished(store, math_model)
-    _evaluate(store, {"math": (0.32, 0.02), "code": (0.31, 0.02), "translation": (0.47, 0.01)},
+    _evaluate(store, {"math": (0.32, 0.02), "code": (0.31, 0.02), "translation": (47.0, 1.0)},
               model_id=math_model.id)
 
     fork = store.fork_run(math_model.id, owner="bob", name="Math whiz plus", visibility="public")
     fork = _finished(store, fork)
-    _evaluate(store, {"math": (0.40, 0.02), "code": (0.30, 0.02), "translation": (0.47, 0.01)},
+    _evaluate(store, {"math": (0.40, 0.02), "code": (0.30, 0.02), "translation": (47.0, 1.0)},
               model_id=fork.id)
 
     private = store.create_run(owner="bob", name="Bob's secret", domain="code", base_model="qwen2-standin")
     private = _finished(store, private)
-    _evaluate(store, {"math": (0.10, 0.02), "code": (0.90, 0.02), "translation": (0.50, 0.01)},
+    _evaluate(store, {"math": (0.10, 0.02), "code": (0.90, 0.02), "translation": (50.0, 1.0)},
               model_id=private.id)
 
     failed = store.create_run(owner="alice", name="Too hot", domain="math", base_model="qwen2-standin",

@@ -1,0 +1,124 @@
+"""Try a model: generate text from a prompt, token by token.
+
+The base model and the run's adapter (from the archive, hash-checked) are
+loaded once per kernel and kept; generation runs in a thread and streams
+through ``TextIteratorStreamer``, stops at the end-of-sequence token and never
+writes more than ``MAX_NEW_TOKENS``. The prompt is laid out the way the
+model's training data was (chat template, instruction layout or plain text).
+"""
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hubkit.archive import Archive, open_archive
+from hubkit.config import load_settings
+from hubkit.errors import NotFound, ValidationError
+from hubkit.store import Store
+
+MAX_NEW_TOKENS = 256
+DEFAULT_NEW_TOKENS = 64
+MAX_PROMPT_CHARS = 4000
+_CACHE_SIZE = 2
+
+_cache: OrderedDict[tuple[str, str], tuple[Any, Any]] = OrderedDict()
+_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class DemoModel:
+    """What generation needs to know about a model."""
+
+    base_model: str
+    adapter: str  # archive hash of the adapter folder
+    data_format: str
+
+
+def demo_model(*, store: Store, model: int | str, viewer: str) -> DemoModel:
+    """The demo set-up for ``model``; NotFound when it has no adapter to try."""
+    run = store.get_run(model, viewer=viewer)
+    adapter = run.artifacts.get("adapter")
+    if not adapter:
+        raise NotFound("This model has no trained adapter to try (its training did not finish).")
+    fmt = store.get_dataset(run.dataset_id).format if run.dataset_id is not None else "text"
+    return DemoModel(base_model=run.base_model_key or "", adapter=str(adapter), data_format=fmt)
+
+
+def _load(demo: DemoModel, archive: Archive) -> tuple[Any, Any]:
+    key = (demo.base_model, demo.adapter)
+    if key in _cache:
+        _cache.move_to_end(key)
+        return _cache[key]
+    from peft import PeftModel
+
+    from hubkit.catalog import load_base
+
+    folder = load_settings().home / "demo-cache" / demo.adapter
+    if not (folder / "adapter_config.json").is_file():
+        archive.get_dir(demo.adapter, Path(folder))
+    base, tokenizer = load_base(demo.base_model)
+    model = PeftModel.from_pretrained(base, str(folder))
+    model.eval()
+    _cache[key] = (model, tokenizer)
+    while len(_cache) > _CACHE_SIZE:
+        _cache.popitem(last=False)
+    return model, tokenizer
+
+
+def prompt_text(prompt: str, *, tokenizer: Any, data_format: str) -> str:
+    """The prompt laid out as training laid out its inputs, up to where the answer starts."""
+    from hubkit.data import render_parts
+
+    examples: dict[str, dict[str, Any]] = {
+        "instruction": {"instruction": prompt, "response": ""},
+        "prompt_completion": {"prompt": prompt, "completion": ""},
+        "chat": {"messages": [{"role": "user", "content": prompt}, {"role": "assistant", "content": ""}]},
+    }
+    if data_format not in examples:
+        return prompt
+    rendered = render_parts(examples[data_format], tokenizer=tokenizer, fmt=data_format)
+    return rendered.text[: rendered.train_spans[0][0]] if rendered.train_spans else prompt
+
+
+def stream_generation(*, store: Store, model: int | str, viewer: str, prompt: str,
+                      max_new_tokens: int = DEFAULT_NEW_TOKENS, archive: Archive | None = None) -> Iterator[str]:
+    """Pieces of the answer as they are generated (greedy, so the same prompt gives the same text)."""
+    if not prompt.strip():
+        raise ValidationError("Type a prompt first.", field="prompt")
+    if len(prompt) > MAX_PROMPT_CHARS:
+        raise ValidationError(f"The prompt is too long; keep it under {MAX_PROMPT_CHARS} characters.",
+                              field="prompt")
+    limit = max(1, min(int(max_new_tokens), MAX_NEW_TOKENS))
+    demo = demo_model(store=store, model=model, viewer=viewer)
+    import torch
+    from transformers import TextIteratorStreamer
+
+    with _lock:
+        net, tokenizer = _load(demo, archive or open_archive())
+    text = prompt_text(prompt, tokenizer=tokenizer, data_format=demo.data_format)
+    templated = bool(getattr(tokenizer, "chat_template", None)) and demo.data_format in ("instruction", "chat")
+    inputs = tokenizer(text, return_tensors="pt", add_special_tokens=not templated)
+    streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True, timeout=120)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    failure: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            with torch.inference_mode():
+                net.generate(**inputs, streamer=streamer, max_new_tokens=limit, do_sample=False,
+                             eos_token_id=tokenizer.eos_token_id, pad_token_id=pad)
+        except BaseException as exc:  # noqa: BLE001 - reported to the caller below
+            failure.append(exc)
+            streamer.end()
+
+    thread = threading.Thread(target=work, name="hubkit-demo", daemon=True)
+    with _lock:
+        thread.start()
+        yield from streamer
+        thread.join()
+    if failure:
+        raise failure[0]

@@ -1,0 +1,137 @@
+"""Plotly figures the apps show: loss curves, scores with error bars, lineage.
+
+Plotly renders a few HTML tags inside text, so names shown on a figure are
+escaped like everywhere else.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+
+from hubkit.hub.profile import Lineage, ModelRef
+from hubkit.hub.scores import ScoreLine
+from hubkit.ui.html import esc
+
+COLOURS = {"model": "#2680c2", "base": "#9aa5b1", "parent": "#f0b429", "eval": "#e66a00", "bad": "#d64545"}
+_LAYOUT = {"template": "plotly_white", "height": 320, "margin": {"l": 50, "r": 20, "t": 40, "b": 40},
+           "legend": {"orientation": "h", "y": -0.2}}
+
+
+def as_float(value: Any) -> float | None:
+    """Curve values arrive as numbers or as the store's "nan"/"inf"/"-inf" strings."""
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def loss_curve_figure(points: Sequence[Mapping[str, Any]], *, title: str = "Training loss") -> go.Figure:
+    """Train loss, held-back (eval) loss, and a red cross where the loss stopped being a number."""
+    steps, losses, eval_steps, eval_losses = [], [], [], []
+    bad_steps, bad_text = [], []
+    last_finite = None
+    for p in points:
+        step = p.get("step")
+        loss = as_float(p.get("loss"))
+        if loss is not None and math.isfinite(loss):
+            steps.append(step)
+            losses.append(loss)
+            last_finite = loss
+        elif p.get("loss") is not None:
+            bad_steps.append(step)
+            bad_text.append(f"loss was {p.get('loss')} at step {step}")
+        ev = as_float(p.get("eval_loss"))
+        if ev is not None and math.isfinite(ev):
+            eval_steps.append(step)
+            eval_losses.append(ev)
+    fig = go.Figure()
+    fig.add_trace(go.Scatter(x=steps, y=losses, mode="lines", name="training loss",
+                             line={"color": COLOURS["model"]}))
+    if eval_steps:
+        fig.add_trace(go.Scatter(x=eval_steps, y=eval_losses, mode="lines+markers", name="held-back loss",
+                                 line={"color": COLOURS["eval"], "dash": "dot"}))
+    if bad_steps:
+        y = last_finite if last_finite is not None else 0.0
+        fig.add_trace(go.Scatter(x=bad_steps, y=[y] * len(bad_steps), mode="markers", name="not a number",
+                                 marker={"symbol": "x", "size": 10, "color": COLOURS["bad"]},
+                                 text=bad_text, hoverinfo="text"))
+    fig.update_layout(title=title, xaxis_title="step", yaxis_title="loss", **_LAYOUT)
+    return fig
+
+
+def score_bars_figure(lines: Sequence[ScoreLine], *, model_name: str = "this model") -> go.Figure:
+    """Each scored task: the model, its base and its parent side by side, with ±1 stderr bars."""
+    scored = [s for s in lines if s.scored]
+    x = [f"{esc(s.domain)}<br>{esc(s.task)}" for s in scored]
+
+    def bars(name: str, values: list[float | None], errors: list[float | None], colour: str) -> go.Bar:
+        return go.Bar(name=name, x=x, y=values, marker_color=colour,
+                      error_y={"type": "data", "array": [e or 0.0 for e in errors], "visible": True})
+
+    fig = go.Figure([bars(esc(model_name), [s.value for s in scored], [s.stderr for s in scored], COLOURS["model"]),
+                     bars("base model", [s.base_value for s in scored], [s.base_stderr for s in scored],
+                          COLOURS["base"])])
+    if any(s.parent_value is not None for s in scored):
+        fig.add_trace(bars("parent", [s.parent_value for s in scored], [s.parent_stderr for s in scored],
+                           COLOURS["parent"]))
+    fig.update_layout(barmode="group", title="Scores (±1 standard error)", yaxis_title="score", **_LAYOUT)
+    return fig
+
+
+def score_radar_figure(lines: Sequence[ScoreLine], *, model_name: str = "this model") -> go.Figure:
+    """One spoke per domain (mean of its scored tasks), the model over its base."""
+    by_domain: dict[str, list[ScoreLine]] = {}
+    for s in lines:
+        if s.scored:
+            by_domain.setdefault(s.domain, []).append(s)
+    domains = sorted(by_domain)
+
+    def mean(values: list[float | None]) -> float | None:
+        known = [v for v in values if v is not None]
+        return sum(known) / len(known) if known else None
+
+    fig = go.Figure()
+    for name, pick, colour in ((esc(model_name), lambda s: s.value, COLOURS["model"]),
+                               ("base model", lambda s: s.base_value, COLOURS["base"])):
+        r = [mean([pick(s) for s in by_domain[d]]) for d in domains]
+        labels = [esc(d) for d in domains]
+        fig.add_trace(go.Scatterpolar(r=r + r[:1], theta=labels + labels[:1], name=name, fill="toself",
+                                      line={"color": colour}, opacity=0.6))
+    fig.update_layout(title="Across domains", polar={"radialaxis": {"visible": True}}, **_LAYOUT)
+    return fig
+
+
+def lineage_figure(current: ModelRef, lineage: Lineage) -> go.Figure:
+    """Ancestors left of the model, children to its right."""
+    nodes: list[tuple[float, float, ModelRef, str]] = []
+    chain = list(lineage.ancestors) + [current]
+    for i, ref in enumerate(chain):
+        nodes.append((float(i), 0.0, ref, COLOURS["model"] if ref is current else COLOURS["parent"]))
+    n = len(lineage.children)
+    for j, ref in enumerate(lineage.children):
+        nodes.append((float(len(chain)), (j - (n - 1) / 2) * 0.6, ref, COLOURS["base"]))
+    edge_x: list[float | None] = []
+    edge_y: list[float | None] = []
+    for (x0, y0, _, _), (x1, y1, _, _) in zip(nodes[: len(chain) - 1], nodes[1: len(chain)], strict=True):
+        edge_x += [x0, x1, None]
+        edge_y += [y0, y1, None]
+    cx = float(len(chain) - 1)
+    for x, y, _, _ in nodes[len(chain):]:
+        edge_x += [cx, x, None]
+        edge_y += [0.0, y, None]
+    fig = go.Figure([
+        go.Scatter(x=edge_x, y=edge_y, mode="lines", line={"color": "#cbd2d9"}, hoverinfo="skip", showlegend=False),
+        go.Scatter(x=[x for x, *_ in nodes], y=[y for _, y, *_ in nodes], mode="markers+text",
+                   marker={"size": 18, "color": [c for *_, c in nodes]},
+                   text=[esc(r.name) for _, _, r, _ in nodes], textposition="top center",
+                   hovertext=[f"{esc(r.name)} by {esc(r.owner)}" for _, _, r, _ in nodes], hoverinfo="text",
+                   customdata=[r.slug for _, _, r, _ in nodes], showlegend=False),
+    ])
+    fig.update_layout(title="Lineage", xaxis={"visible": False}, yaxis={"visible": False},
+                      **{**_LAYOUT, "height": 220})
+    return fig

@@ -1,0 +1,15 @@
+"""One function per Voilà app; each takes the app session and returns the page widget.
+
+The notebooks in ``voila_apps/`` call these and nothing else, so every page can
+be built and tested without a browser.
+"""
+from __future__ import annotations
+
+from hubkit.hub.session import AppSession, open_session
+from hubkit.ui.pages.hub import HubPage, hub_page
+from hubkit.ui.pages.leaderboards import LeaderboardsPage, leaderboards_page
+from hubkit.ui.pages.model import ModelPage, model_page
+from hubkit.ui.widgets import query_params
+
+__all__ = ["AppSession", "HubPage", "LeaderboardsPage", "ModelPage", "hub_page", "leaderboards_page", "model_page",
+           "open_session", "query_params"]

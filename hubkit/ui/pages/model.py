@@ -1,0 +1,176 @@
+"""A model's profile page: what it is, how it scores, where it came from, try it, take it."""
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as W
+
+from hubkit.errors import HubkitError
+from hubkit.hub import (
+    BUNDLES,
+    VISIBILITY_WORDS,
+    AppSession,
+    Profile,
+    download_bundle,
+    give_feedback,
+    model_profile,
+    set_visibility,
+)
+from hubkit.hub.demo import DEFAULT_NEW_TOKENS, MAX_NEW_TOKENS, stream_generation
+from hubkit.hub.profile import ModelRef
+from hubkit.ui import cards
+from hubkit.ui.figures import (
+    lineage_figure,
+    loss_curve_figure,
+    score_bars_figure,
+    score_radar_figure,
+)
+from hubkit.ui.html import app_url, esc, link, page
+from hubkit.ui.widgets import download_link, figure_output, html, message, run_safely
+
+
+def section(title: str, *children: W.Widget) -> W.VBox:
+    return W.VBox([html(f"<h2>{esc(title)}</h2>"), *children])
+
+
+class DemoBox(W.VBox):
+    """A prompt, a length cap and the answer as it streams in."""
+
+    def __init__(self, session: AppSession, slug: str) -> None:
+        self.session, self.slug = session, slug
+        self.prompt = W.Textarea(placeholder="Type a prompt, e.g. What is 3 + 4?", layout=W.Layout(width="60%"))
+        self.length = W.IntSlider(value=DEFAULT_NEW_TOKENS, min=1, max=MAX_NEW_TOKENS, description="Max tokens")
+        self.go = W.Button(description="Generate", button_style="primary")
+        self.answer = W.HTML()
+        self.answer.add_class("hk-demo-answer")
+        self.feedback = W.HTML()
+        self.go.on_click(lambda _: self.generate())
+        super().__init__([self.prompt, W.HBox([self.length, self.go]), self.answer, self.feedback])
+
+    def generate(self) -> None:
+        self.go.disabled = True
+        self.answer.value = page('<p class="muted">Loading the model…</p>')
+        text = ""
+        try:
+            for piece in stream_generation(store=self.session.store, model=self.slug, viewer=self.session.viewer,
+                                           prompt=self.prompt.value, max_new_tokens=self.length.value):
+                text += piece
+                self.answer.value = page(f"<pre>{esc(text)}</pre>")
+            self.answer.value = page(f"<pre>{esc(text) or '(the model stopped without writing anything)'}</pre>")
+            self.answer.add_class("hk-done")
+            message(self.feedback, "")
+        except HubkitError as exc:
+            self.answer.value = ""
+            message(self.feedback, exc.message)
+        finally:
+            self.go.disabled = False
+
+
+class FeedbackBox(W.VBox):
+    def __init__(self, session: AppSession, profile: Profile, on_saved: Any) -> None:
+        self.session, self.slug = session, profile.run.slug
+        self.summary = html(cards.feedback_block(profile.feedback))
+        self.thumbs = W.ToggleButtons(options=[("👍 Thumbs up", True), ("👎 Thumbs down", False)],
+                                      value=profile.feedback.mine if profile.feedback.mine is not None else True)
+        self.comment = W.Textarea(placeholder="A comment (optional)", layout=W.Layout(width="60%"))
+        self.send = W.Button(description="Send feedback")
+        self.feedback = W.HTML()
+        self.send.on_click(lambda _: self.save(on_saved))
+        controls: list[W.Widget] = [self.thumbs, self.comment, self.send, self.feedback]
+        if not session.signed_in:
+            controls = [html('<p class="muted">Sign in to give feedback.</p>')]
+        super().__init__([self.summary, *controls])
+
+    def save(self, on_saved: Any) -> None:
+        done = run_safely(self.feedback, lambda: give_feedback(
+            store=self.session.store, model=self.slug, user=self.session.user, thumbs_up=self.thumbs.value,
+            comment=self.comment.value))
+        if done is not None:
+            self.comment.value = ""
+            message(self.feedback, "Thank you: your feedback is saved.", kind="ok")
+            on_saved()
+
+
+class Downloads(W.VBox):
+    def __init__(self, session: AppSession, profile: Profile) -> None:
+        self.session, self.slug = session, profile.run.slug
+        self.links = W.VBox()
+        self.feedback = W.HTML()
+        buttons = []
+        for kind in profile.downloads:
+            button = W.Button(description=f"Download {BUNDLES[kind].label.lower()}", icon="download")
+            button.on_click(lambda _, kind=kind: self.prepare(kind))
+            buttons.append(button)
+        if not buttons:
+            buttons = [html('<p class="muted">Nothing to download: training did not save an adapter.</p>')]
+        super().__init__([W.HBox(buttons), self.links, self.feedback])
+
+    def prepare(self, kind: str) -> None:
+        bundle = run_safely(self.feedback, lambda: download_bundle(
+            store=self.session.store, model=self.slug, kind=kind, viewer=self.session.viewer))
+        if bundle is not None:
+            self.links.children = [*self.links.children, download_link(bundle, label=BUNDLES[kind].label)]
+
+
+class OwnerControls(W.HBox):
+    def __init__(self, session: AppSession, profile: Profile) -> None:
+        self.session, self.slug = session, profile.run.slug
+        self.visibility = W.Dropdown(options=[(k.title(), k) for k in VISIBILITY_WORDS],
+                                     value=profile.run.visibility.value, description="Visible to")
+        self.explain = W.Label(VISIBILITY_WORDS[profile.run.visibility.value])
+        self.save = W.Button(description="Save")
+        self.feedback = W.HTML()
+        self.visibility.observe(lambda c: setattr(self.explain, "value", VISIBILITY_WORDS[c["new"]]), names="value")
+        self.save.on_click(lambda _: self.apply())
+        super().__init__([self.visibility, self.save, self.explain, self.feedback])
+
+    def apply(self) -> None:
+        done = run_safely(self.feedback, lambda: set_visibility(
+            store=self.session.store, model=self.slug, user=self.session.user, visibility=self.visibility.value))
+        if done is not None:
+            message(self.feedback, f"Saved: {VISIBILITY_WORDS[done.visibility.value]}", kind="ok")
+
+
+class ModelPage(W.VBox):
+    def __init__(self, session: AppSession, slug: str | None) -> None:
+        self.session, self.slug = session, slug
+        super().__init__()
+        self.add_class("hk-model")
+        self.render()
+
+    def render(self) -> None:
+        if not self.slug:
+            self.children = [html('<p class="error">No model was named: open a model from the hub.</p>')]
+            return
+        try:
+            p = model_profile(store=self.session.store, model=self.slug, viewer=self.session.viewer)
+        except HubkitError as exc:
+            self.children = [html(f'<p class="error">{esc(exc.message)}</p><p>{link("hub.ipynb", "Back to the hub")}</p>')]
+            return
+        name = p.run.name
+        fork = (html(f"<p>{link(app_url('builder', fork=p.run.slug), 'Fork this model')}: start from it with your "
+                     "own data; the new model records this one as its parent.</p>")
+                if self.session.signed_in else html('<p class="muted">Sign in to fork this model.</p>'))
+        parts: list[W.Widget] = [html(cards.profile_header(p))]
+        if p.is_owner:
+            parts.append(OwnerControls(self.session, p))
+        parts += [
+            section("Scores", W.HBox([figure_output(score_bars_figure(p.scores, model_name=name)),
+                                      figure_output(score_radar_figure(p.scores, model_name=name))]),
+                    html(cards.score_table(p.scores))),
+            section("Changes outside its own domain", html(cards.flags_list(p.flags))),
+            section("Try it", DemoBox(self.session, p.run.slug)) if "adapter" in p.downloads else
+            section("Try it", html('<p class="muted">There is no trained adapter to try.</p>')),
+            section("Training", figure_output(loss_curve_figure(p.curve))),
+            section("Lineage", figure_output(lineage_figure(ModelRef.of(p.run), p.lineage)),
+                    html(cards.lineage_links(ModelRef.of(p.run), p.lineage)), fork),
+            section("Dataset", html(cards.dataset_card(p.dataset))),
+            section("Configuration", html(cards.config_block(p.config))),
+            section("Download", Downloads(self.session, p)),
+            section("Feedback", FeedbackBox(self.session, p, on_saved=self.render)),
+        ]
+        self.children = parts
+
+
+def model_page(session: AppSession, slug: str | None) -> ModelPage:
+    return ModelPage(session, slug)

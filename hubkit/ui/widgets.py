@@ -1,0 +1,156 @@
+"""Reusable ipywidgets pieces: figures in outputs, pagers, progress, downloads, errors.
+
+Widgets that take text (Label, Button, Dropdown options) show it as text; only
+``HTML`` widgets interpret markup, and they are always filled from
+:mod:`hubkit.ui.html`, which escapes.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import math
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import parse_qs
+
+import ipywidgets as W
+import plotly.graph_objects as go
+
+from hubkit.errors import HubkitError
+from hubkit.hub.download import Bundle
+from hubkit.ui.figures import loss_curve_figure
+from hubkit.ui.html import esc, page
+
+PLOTLY_MIME = "application/vnd.plotly.v1+json"
+
+
+def figure_bundle(fig: go.Figure) -> dict[str, Any]:
+    """The mime bundle the plotly renderer in JupyterLab and Voilà draws."""
+    title = fig.layout.title.text or "figure"
+    return {PLOTLY_MIME: json.loads(fig.to_json()), "text/plain": f"[{title}]"}
+
+
+def show_figure(out: W.Output, fig: go.Figure) -> None:
+    """Replace what ``out`` shows with ``fig``.
+
+    Setting the output directly (rather than ``with out: display(...)``) works
+    from any thread, such as a training callback's.
+    """
+    out.outputs = ({"output_type": "display_data", "data": figure_bundle(fig), "metadata": {}},)
+
+
+def figure_output(fig: go.Figure) -> W.Output:
+    out = W.Output()
+    show_figure(out, fig)
+    return out
+
+
+def html(inner: str, **layout: Any) -> W.HTML:
+    """An HTML widget from trusted markup built with :mod:`hubkit.ui.html`."""
+    return W.HTML(page(inner), layout=W.Layout(**layout))
+
+
+def message(widget: W.HTML, text: str, *, kind: str = "error") -> None:
+    """Show one plain sentence (escaped) in ``widget``."""
+    widget.value = page(f'<p class="{esc(kind)}">{esc(text)}</p>') if text else ""
+
+
+def run_safely(feedback: W.HTML, action: Callable[[], Any]) -> Any:
+    """Run a button's action; a hubkit error becomes its plain sentence on the page."""
+    try:
+        result = action()
+    except HubkitError as exc:
+        message(feedback, exc.message)
+        return None
+    message(feedback, "")
+    return result
+
+
+def query_params() -> dict[str, str]:
+    """The page's ``?a=b`` parameters: Voilà's query string (waits for it when preheated)."""
+    raw = os.environ.get("QUERY_STRING", "")
+    if os.environ.get("VOILA_PREHEAT", "False") != "False":
+        from voila.utils import get_query_string
+
+        raw = get_query_string() or ""
+    return {k: v[0] for k, v in parse_qs(raw).items() if v}
+
+
+class Pager(W.HBox):
+    """Previous / next buttons with "page x of y"; calls ``on_page(page)``."""
+
+    def __init__(self, on_page: Callable[[int], None]) -> None:
+        self.page = 0
+        self._on_page = on_page
+        self.previous = W.Button(description="◀ Previous", layout=W.Layout(width="auto"))
+        self.next = W.Button(description="Next ▶", layout=W.Layout(width="auto"))
+        self.label = W.Label()
+        self.previous.on_click(lambda _: self._go(self.page - 1))
+        self.next.on_click(lambda _: self._go(self.page + 1))
+        super().__init__([self.previous, self.label, self.next])
+
+    def _go(self, page: int) -> None:
+        self.page = max(0, page)
+        self._on_page(self.page)
+
+    def update(self, *, page: int, has_previous: bool, has_next: bool, pages: int | None = None) -> None:
+        self.page = page
+        self.previous.disabled = not has_previous
+        self.next.disabled = not has_next
+        self.label.value = f"page {page + 1}" + (f" of {pages}" if pages else "")
+
+
+class ProgressPanel(W.VBox):
+    """A progress bar, a status line and the live loss curve.
+
+    Implements the training ``Progress`` hook (``on_step``, ``on_status``); the
+    curve is redrawn at most every ``redraw_s`` seconds so a fast run does not
+    flood the page.
+    """
+
+    def __init__(self, *, redraw_s: float = 0.5) -> None:
+        self.bar = W.IntProgress(value=0, min=0, max=1, description="Training", bar_style="info",
+                                 layout=W.Layout(width="60%"))
+        self.status = W.Label("Waiting to start")
+        self.curve = W.Output()
+        self.points: list[dict[str, Any]] = []
+        self._redraw_s = redraw_s
+        self._drawn_at = -math.inf
+        self._lock = threading.Lock()
+        super().__init__([self.bar, self.status, self.curve])
+
+    def on_status(self, text: str) -> None:
+        self.status.value = text
+
+    def on_step(self, step: int, total: int, point: Mapping[str, Any]) -> None:
+        with self._lock:
+            self.points.append(dict(point, step=step))
+            self.bar.max = max(total, step, 1)
+            self.bar.value = min(step, self.bar.max)
+            loss = point.get("loss")
+            shown = f"{loss:.3f}" if isinstance(loss, float) and math.isfinite(loss) else str(loss)
+            self.status.value = f"Step {step} of {total}: loss {shown}"
+            if time.monotonic() - self._drawn_at >= self._redraw_s:
+                self.redraw()
+
+    def redraw(self) -> None:
+        self._drawn_at = time.monotonic()
+        show_figure(self.curve, loss_curve_figure(self.points))
+
+    def finish(self, *, ok: bool, text: str) -> None:
+        self.bar.bar_style = "success" if ok else "danger"
+        if ok:
+            self.bar.value = self.bar.max
+        self.status.value = text
+        self.redraw()
+
+
+def download_link(bundle: Bundle, *, label: str) -> W.HTML:
+    """A link that saves ``bundle`` (embedded in the page; bundles of stand-ins are small)."""
+    data = base64.b64encode(bundle.data).decode("ascii")
+    kind = "text/markdown" if bundle.filename.endswith(".md") else "application/gzip"
+    return W.HTML(page(f'<a download="{esc(bundle.filename)}" href="data:{kind};base64,{data}">'
+                       f'⬇ {esc(label)} ({len(bundle.data) / 1e6:.1f} MB)</a>'))

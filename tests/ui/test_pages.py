@@ -1,0 +1,106 @@
+"""Page logic without a browser: controls change what the page shows and what is recorded."""
+import ipywidgets as W
+
+from hubkit.hub import AppSession
+from hubkit.ui.pages import hub_page, leaderboards_page, model_page
+from hubkit.ui.pages.model import FeedbackBox, OwnerControls
+from hubkit.ui.widgets import PLOTLY_MIME
+from tests.hub.world import XSS_NAME
+from tests.ui.helpers import find, html_of, outputs_of, walk
+
+
+def test_hub_page_filters_sorts_and_pages(hub_store, world):
+    page = hub_page(AppSession(store=hub_store))
+    assert "Math whiz plus" in page.results.value and "Bob&#x27;s secret" not in page.results.value
+    assert page.count.value == "4 models"
+    page.family.value = "llama3"
+    assert page.count.value == "2 models" and "Too hot" not in page.results.value
+    page.family.value = None
+    page.search.value = "hot"
+    assert page.count.value == "1 model" and "Too hot" in page.results.value
+    page.search.value = ""
+    page.sort.value = "score"
+    first = page.results.value
+    assert first.index("&lt;img") < first.index("Math whiz plus") < first.index("Too hot")
+    assert page.pager.next.disabled and page.pager.label.value == "page 1 of 1"
+
+
+def test_hub_page_pages(hub_store, world, monkeypatch):
+    monkeypatch.setattr("hubkit.ui.pages.hub.PAGE_SIZE", 3)
+    page = hub_page(AppSession(store=hub_store))
+    assert not page.pager.next.disabled and page.pager.previous.disabled
+    page.pager.next.click()
+    assert page.pager.label.value == "page 2 of 2" and page.results.value.count('class="card"') == 1
+
+
+def test_model_page_sections(hub_store, world):
+    page = model_page(AppSession(store=hub_store, user="bob"), world.fork.slug)
+    shown = html_of(page)
+    assert "Better than its parent at math (+8 points)" in shown
+    assert "Forks of this model" in shown and "Fork this model" in shown and "builder.ipynb?fork=" in shown
+    figures = [o["data"][PLOTLY_MIME] for o in outputs_of(page)]
+    titles = [f["layout"]["title"]["text"] for f in figures]
+    assert titles == ["Scores (±1 standard error)", "Across domains", "Training loss", "Lineage"]
+    bars = figures[0]["data"]
+    assert [b["name"] for b in bars] == ["Math whiz plus", "base model", "parent"]
+    assert bars[0]["error_y"]["array"] == [0.02, 0.02, 1.0]
+    assert any(isinstance(w, OwnerControls) for w in walk(page))  # bob owns the fork
+    alice = model_page(AppSession(store=hub_store, user="alice"), world.fork.slug)
+    assert not any(isinstance(w, OwnerControls) for w in walk(alice))
+
+
+def test_visitor_cannot_write(hub_store, world):
+    page = model_page(AppSession(store=hub_store), world.math_model.slug)
+    shown = html_of(page)
+    assert "Sign in to give feedback." in shown and "Sign in to fork this model." in shown
+    assert not any(isinstance(w, W.Textarea) and w.placeholder.startswith("A comment") for w in walk(page))
+
+
+def test_feedback_from_the_page(hub_store, world):
+    page = model_page(AppSession(store=hub_store, user="alice"), world.fork.slug)
+    box = find(page, FeedbackBox)
+    box.thumbs.value = False
+    box.comment.value = XSS_NAME
+    box.send.click()
+    (fb,) = hub_store.list_feedback(world.fork.id)
+    assert (fb.username, fb.thumbs_up, fb.comment) == ("alice", False, XSS_NAME)
+    shown = html_of(page)  # the page re-rendered with the new comment, escaped
+    assert "👎 1" in shown and "&lt;img src=x" in shown and XSS_NAME not in shown
+
+
+def test_owner_changes_visibility(hub_store, world):
+    page = model_page(AppSession(store=hub_store, user="alice"), world.math_model.slug)
+    controls = find(page, OwnerControls)
+    controls.visibility.value = "unlisted"
+    assert controls.explain.value.startswith("Anyone with the link")
+    controls.save.click()
+    assert hub_store.get_run(world.math_model.id).visibility.value == "unlisted"
+    assert "Saved" in controls.feedback.value
+
+
+def test_missing_and_private_models_say_so(hub_store, world):
+    for slug in ("no-such-model", world.private.slug):
+        page = model_page(AppSession(store=hub_store, user="alice"), slug)
+        assert "There is no model" in html_of(page)
+    assert "No model was named" in html_of(model_page(AppSession(store=hub_store), None))
+
+
+def test_leaderboard_page_orders_filters_and_stamps(hub_store, world):
+    page = leaderboards_page(AppSession(store=hub_store), domain="math")
+
+    def order() -> list[str]:
+        value = page.table.value
+        return sorted(["Math whiz plus", "Math whiz<", "&lt;img"], key=lambda n: value.find(n))
+
+    assert "mw_math" in page.about.value and "shots 0" in page.about.value
+    assert order() == ["Math whiz plus", "Math whiz<", "&lt;img"]
+    page.order.value = "worst"
+    assert order() == ["&lt;img", "Math whiz<", "Math whiz plus"]
+    assert len(page.stamp.options) == 3  # "most used" and the two stamps
+    page.stamp.value = page.stamp.options[2][1]
+    assert "Math whiz" not in page.table.value and "shots 5" in page.about.value
+    page.stamp.value = None
+    page.method.value = "fork"
+    assert "Math whiz plus" in page.table.value and "Math whiz<" not in page.table.value
+    page.domain.value = "reading"
+    assert "No model has been scored" in page.table.value
