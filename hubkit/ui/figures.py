@@ -5,6 +5,7 @@ escaped like everywhere else.
 """
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -117,7 +118,7 @@ def lineage_figure(current: ModelRef, lineage: Lineage) -> go.Figure:
         nodes.append((float(len(chain)), (j - (n - 1) / 2) * 0.6, ref, COLOURS["base"]))
     edge_x: list[float | None] = []
     edge_y: list[float | None] = []
-    for (x0, y0, _, _), (x1, y1, _, _) in zip(nodes[: len(chain) - 1], nodes[1: len(chain)], strict=True):
+    for (x0, y0, _, _), (x1, y1, _, _) in itertools.pairwise(nodes[: len(chain)]):
         edge_x += [x0, x1, None]
         edge_y += [y0, y1, None]
     cx = float(len(chain) - 1)
