@@ -10,6 +10,7 @@ from __future__ import annotations
 from hubkit.jobs.api import cancel, executor_for, logs, recover, shutdown, submit, wait
 from hubkit.jobs.context import JobContext, current
 from hubkit.jobs.executors import EXECUTORS, Executor, Recovery, Resources
+from hubkit.jobs.rerun import rerun
 
 __all__ = ["EXECUTORS", "Executor", "JobContext", "Recovery", "Resources", "cancel", "current",
-           "executor_for", "logs", "recover", "shutdown", "submit", "wait"]
+           "executor_for", "logs", "recover", "rerun", "shutdown", "submit", "wait"]
