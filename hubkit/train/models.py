@@ -11,15 +11,16 @@ def load_base(key: str, **kwargs: Any) -> tuple[Any, Any]:
     return catalog.load_base(key, **kwargs)
 
 
-def default_targets(family: str) -> list[str]:
-    """The layers a LoRA adapter attaches to when the spec names none."""
-    return list(catalog.get_family(family).lora_target_modules)
-
-
 def family_of(key: str) -> str:
-    return catalog.get_base(key).family
+    return catalog.resolve(key)[0].name
 
 
-def check_chat_template(tokenizer: Any) -> str | None:
-    """A plain sentence when the chat template would teach the model to never stop, else None."""
+def default_targets(family: str, *, mlp: bool = False) -> list[str]:
+    """The layers a LoRA adapter attaches to when the spec names none (attention, plus MLP if asked)."""
+    fam = catalog.get_family(family)
+    return list(fam.lora_targets_all if mlp else fam.lora_targets)
+
+
+def check_chat_template(tokenizer: Any) -> list[str]:
+    """Plain sentences about chat markup that would keep a fine-tuned model from stopping."""
     return catalog.check_chat_template(tokenizer)

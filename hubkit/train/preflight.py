@@ -153,7 +153,7 @@ def preflight(spec: TrainSpec, *, device: str | hw.DeviceInfo | None = None, sto
     warnings: list[str] = []
     model, tokenizer = load_base(spec.base_model, **(
         {"dtype": hw.torch_dtype(precision)} if described else hw.load_arguments(dev, precision)))
-    targets = spec.target_modules or default_targets(family_of(spec.base_model))
+    targets = spec.target_modules or default_targets(family_of(spec.base_model), mlp=spec.target_mlp)
     lora.check_targets(targets, model, architecture=type(model).__name__)
     peft_model = lora.attach(model, spec, targets)
     parameters, trainable = lora.count_parameters(peft_model)
@@ -201,9 +201,7 @@ def preflight(spec: TrainSpec, *, device: str | hw.DeviceInfo | None = None, sto
         warnings.append(f"This needs about {human_bytes(memory.total)} but only "
                         f"{human_bytes(dev.available_memory)} is free: lower the batch size or the "
                         "maximum sequence length, or turn on gradient checkpointing.")
-    template_problem = check_chat_template(tokenizer)
-    if template_problem:
-        warnings.append(template_problem)
+    warnings.extend(check_chat_template(tokenizer))
     if rows < _TINY_DATASET:
         warnings.append(f"Only {rows} training examples: the model will learn little and scores will be noisy.")
     if tokenized.truncation.rows_truncated:

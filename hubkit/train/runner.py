@@ -156,7 +156,7 @@ def _prepare_model(spec: TrainSpec, *, parent: RunRecord | None, relation: str |
         folder = archive.get_dir(digest, work / "parent-adapter")
         peft_model = PeftModel.from_pretrained(model, str(folder), is_trainable=True)
         return peft_model, tokenizer, lora.settings_of(peft_model)
-    targets = spec.target_modules or default_targets(family)
+    targets = spec.target_modules or default_targets(family, mlp=spec.target_mlp)
     lora.check_targets(targets, model, architecture=architecture)
     return lora.attach(model, spec, targets), tokenizer, {"target_modules": list(targets)}
 

@@ -88,6 +88,8 @@ class TrainSpec(BaseModel):
     target_modules: list[str] | None = _f(
         None, "Which layers get an adapter (module names such as q_proj); empty means the base "
         "family's default.", label="Target modules", min_length=1, max_length=64)
+    target_mlp: bool = _f(False, "With the family's default layers, also adapt the feed-forward (MLP) layers: "
+                          "learns more, with about three times the adapter size.", label="Adapt MLP layers")
     lora_bias: Literal["none", "all", "lora_only"] = _f(
         "none", "Whether bias terms are trained too.", label="LoRA bias")
     use_rslora: bool = _f(False, "Rank-stabilised scaling (alpha / sqrt(rank)); helps at high ranks.",
@@ -164,6 +166,7 @@ class TrainSpec(BaseModel):
             bad = [m for m in self.target_modules if not m or not m.replace("_", "").replace(".", "").isalnum()]
             if bad:
                 raise ValueError(f"target module names are layer names such as q_proj; {bad!r} is not one")
+            _check_family_targets(self.base_model, self.target_modules)
         return self
 
     # --- construction with plain-language errors -------------------------------
@@ -183,6 +186,23 @@ class TrainSpec(BaseModel):
     @property
     def display_name(self) -> str:
         return self.name or f"{self.domain} on {self.base_model}"
+
+
+def _check_family_targets(base_model: str, targets: list[str]) -> None:
+    """Refuse layer names the base family does not have (the loaded model is checked again)."""
+    from hubkit.catalog import resolve
+    from hubkit.errors import NotFound
+
+    try:
+        family = resolve(base_model)[0]
+    except NotFound:
+        return  # not a catalog key: the run refuses it with the catalog's own message
+    unknown = [t for t in targets if t not in family.lora_targets_all]
+    if unknown:
+        raise ValueError(f"the layer{'' if len(unknown) == 1 else 's'} {', '.join(unknown)} "
+                         f"{'is' if len(unknown) == 1 else 'are'} not in "
+                         f"{family.architecture} ({family.display_name}); choose from "
+                         f"{', '.join(family.lora_targets_all)}")
 
 
 def _label(loc: tuple[Any, ...]) -> str:
@@ -257,3 +277,24 @@ def _find(prop: dict[str, Any], key: str) -> Any:
         if key in option:
             return option[key]
     return None
+
+
+def settings_markdown() -> str:
+    """The settings table in docs/training.md (a test keeps the page equal to this)."""
+    lines = ["| setting | level | default | allowed | what it does |", "|---|---|---|---|---|"]
+    for name, entry in field_help().items():
+        allowed = ", ".join(str(c) for c in entry["choices"]) if "choices" in entry else _range(entry)
+        default = ("required" if entry["required"] else "empty" if entry["default"] in ("", None, {})
+                   else f"`{entry['default']}`")
+        lines.append(f"| `{name}` | {entry['level']} | {default} | {allowed} | {entry['help']} |")
+    return "\n".join(lines) + "\n"
+
+
+def _range(entry: dict[str, Any]) -> str:
+    low = entry.get("minimum", entry.get("exclusiveMinimum"))
+    high = entry.get("maximum", entry.get("exclusiveMaximum"))
+    if low is None and high is None:
+        return ""
+    left = "" if low is None else f"{low} {'<' if 'exclusiveMinimum' in entry else '≤'} "
+    right = "" if high is None else f" {'<' if 'exclusiveMaximum' in entry else '≤'} {high}"
+    return f"{left}x{right}"

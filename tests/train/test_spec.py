@@ -65,3 +65,14 @@ def test_yaml_round_trip() -> None:
 
     spec = TrainSpec.parse({**BASE, "lora_r": 4, "target_modules": ["q_proj"], "max_steps": 7})
     assert TrainSpec.parse(yaml.safe_load(spec.to_yaml())) == spec
+
+
+def test_target_modules_are_checked_against_the_family() -> None:
+    with pytest.raises(ValidationError) as err:
+        TrainSpec.parse({**BASE, "target_modules": ["q_proj", "qkv_proj"]})
+    assert "The layer qkv_proj is not in LlamaForCausalLM" in err.value.message
+    assert "q_proj, k_proj" in err.value.message  # says what to choose instead
+    phi = TrainSpec.parse({**BASE, "base_model": "phi3-standin", "target_modules": ["qkv_proj", "gate_up_proj"]})
+    assert phi.target_modules == ["qkv_proj", "gate_up_proj"]
+    with pytest.raises(ValidationError, match="layer q_proj is not in Phi3ForCausalLM"):
+        TrainSpec.parse({**BASE, "base_model": "phi3-standin", "target_modules": ["q_proj"]})
