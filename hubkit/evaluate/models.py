@@ -1,0 +1,88 @@
+"""Turning a run or a base model into one lm-eval ``HFLM`` (loaded once per evaluation).
+
+The model is built exactly as lm-eval's command line builds ``--model hf
+--model_args pretrained=DIR,peft=ADAPTER,device=cpu``, so scores match it.
+"""
+from __future__ import annotations
+
+import json
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hubkit.archive import open_archive
+from hubkit.config import load_settings
+from hubkit.errors import EvaluationError
+from hubkit.store.records import BaseModelRecord, RunRecord
+
+
+@dataclass(frozen=True)
+class ModelSource:
+    """Where the weights are: a base folder and, for a run, its adapter folder."""
+
+    base_dir: Path
+    adapter_dir: Path | None
+    chat_template: bool
+    """Instruct-style: the catalog says instruct and the tokenizer has a chat template."""
+
+    def model_args(self, *, device: str = "cpu") -> dict[str, str]:
+        args = {"pretrained": str(self.base_dir), "device": device}
+        if self.adapter_dir is not None:
+            args["peft"] = str(self.adapter_dir)
+        return args
+
+
+def base_model_dir(base: BaseModelRecord) -> Path:
+    """The local folder of a base model's weights (nothing is ever downloaded)."""
+    from hubkit.catalog.standin import standin_path
+
+    if base.is_standin:
+        folder = standin_path(base.family)
+    else:
+        folder = load_settings().models_dir / base.key
+    if not (folder / "config.json").is_file():
+        raise EvaluationError(
+            f"The weights of {base.key} are not on this machine, so it cannot be evaluated.",
+            detail=f"expected a Hugging Face model folder at {folder}",
+        )
+    return folder
+
+
+def has_chat_template(folder: Path) -> bool:
+    """Whether the saved tokenizer carries a chat template (inline or as chat_template.jinja)."""
+    if (folder / "chat_template.jinja").is_file() or (folder / "chat_template.json").is_file():
+        return True
+    config = folder / "tokenizer_config.json"
+    if config.is_file():
+        return bool(json.loads(config.read_text(encoding="utf-8")).get("chat_template"))
+    return False
+
+
+def is_instruct(base: BaseModelRecord, folder: Path) -> bool:
+    return bool(base.info.get("instruct")) and has_chat_template(folder)
+
+
+@contextmanager
+def model_source(*, base: BaseModelRecord, run: RunRecord | None = None) -> Iterator[ModelSource]:
+    """The folders to load; a run's adapter is unpacked from the archive for the duration."""
+    base_dir = base_model_dir(base)
+    chat = is_instruct(base, base_dir)
+    if run is None:
+        yield ModelSource(base_dir, None, chat)
+        return
+    digest = run.artifacts.get("adapter")
+    if not digest:
+        raise EvaluationError(f"Run {run.slug} saved no adapter, so there is nothing to evaluate.")
+    with tempfile.TemporaryDirectory(prefix="hubkit-eval-adapter-") as tmp:
+        adapter = open_archive().get_dir(str(digest), Path(tmp) / "adapter")
+        yield ModelSource(base_dir, Path(adapter), chat)
+
+
+def load_lm(source: ModelSource, *, batch_size: int) -> Any:
+    """One lm-eval ``HFLM``, created through lm-eval's registry like its command line does."""
+    from lm_eval.api.registry import get_model
+
+    return get_model("hf").create_from_arg_obj(source.model_args(), {"batch_size": batch_size})
