@@ -107,7 +107,7 @@ def list_base_models(*, home: Path | None = None) -> list[BaseModelInfo]:
                 is_standin=False,
                 instruct=model.instruct,
                 good_at=model.good_at,
-                label=f"{family.display_name} {model.hf_id.split('/')[-1]}",
+                label=model.hf_id.split("/")[-1],
                 lora_targets=family.lora_targets,
             ))
     return out
