@@ -185,6 +185,12 @@ class EvaluationBody(EvaluationIn):
     n_samples: Count = 0
     skip_reason: Text(500) | None = None
 
+    @model_validator(mode="after")
+    def _scored_has_value(self) -> EvaluationBody:
+        if self.status == "scored" and self.value is None:
+            raise ValueError("a scored evaluation needs a value")
+        return self
+
 
 class EvaluationWrite(In):
     evaluation: EvaluationBody

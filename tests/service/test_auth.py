@@ -7,7 +7,12 @@ import httpx
 import pytest
 
 from hubkit.errors import ConfigError, PermissionDenied
-from hubkit.service.auth import JupyterHubAuthenticator, default_authenticator, parse_authorization, role_from_hub
+from hubkit.service.auth import (
+    JupyterHubAuthenticator,
+    default_authenticator,
+    parse_authorization,
+    role_from_hub,
+)
 from hubkit.store.api import ApiStore
 from tests.fixtures.service import PLATFORM
 

@@ -1,0 +1,223 @@
+"""Everything ``jupyterhub_config.py`` sets, as plain functions a test can load and check.
+
+The config file stays a face with no logic: ``configure(c)``. Choices are names
+read from the environment (``HUBKIT_SPAWNER`` = ``local`` | ``kubernetes`` |
+``slurm``), each mapped to one function that fills the spawner's settings.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from hubkit.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[2]
+GROUPS = ("casual", "developers", "educators", "researchers", "admins")
+# where each group lands in its server; users in no group are casual
+LANDING = {"developers": "/lab", "researchers": "/lab", "educators": "/lab", "admins": "/lab",
+           "casual": "/voila/render/builder.ipynb"}
+IDLE_CULLER_SCOPES = ["list:users", "read:users:activity", "read:servers", "delete:servers"]
+SERVER_TOKEN_SCOPES = ["access:servers!server", "users:activity!user", "read:users:name!user",
+                       "read:users:groups!user"]
+PLATFORM_SERVICE = "hubkit-platform"
+Env = Mapping[str, str]
+
+
+def _port(env: Env, name: str, default: int) -> int:
+    raw = env.get(name, str(default))
+    if not raw.isdigit():
+        raise ConfigError(f"{name} must be a port number (got {raw!r}).")
+    return int(raw)
+
+
+def hub_home(env: Env) -> Path:
+    return Path(env.get("HUBKIT_HOME", ".hubkit")).expanduser().resolve()
+
+
+def public_url(env: Env) -> str:
+    return env.get("HUBKIT_HUB_URL", "http://127.0.0.1:8000").rstrip("/")
+
+
+def hubkit_env(env: Env) -> dict[str, str]:
+    """The HUBKIT_* settings the hub's services inherit (JupyterHub passes no environment on its own)."""
+    keep = {k: v for k, v in env.items() if k.startswith("HUBKIT_")}
+    keep["HUBKIT_HOME"] = str(hub_home(env))
+    for name in ("PATH", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_NO_ADVISORY_WARNINGS"):
+        if name in env:
+            keep[name] = env[name]
+    return keep
+
+
+def landing_for(groups: list[str]) -> str:
+    for group in ("admins", "researchers", "educators", "developers"):
+        if group in groups:
+            return LANDING[group]
+    return LANDING["casual"]
+
+
+# --- spawners ----------------------------------------------------------------------------
+def _spawner_local(c: Any, env: Env) -> None:
+    c.JupyterHub.spawner_class = "jupyterhub.spawner.SimpleLocalProcessSpawner"
+    c.SimpleLocalProcessSpawner.home_dir_template = str(hub_home(env) / "users" / "{username}")
+    c.Spawner.notebook_dir = "~"
+
+
+def _spawner_kubernetes(c: Any, env: Env) -> None:
+    c.JupyterHub.spawner_class = "kubespawner.KubeSpawner"
+    c.KubeSpawner.image = env.get("HUBKIT_K8S_IMAGE", "hubkit/singleuser:latest")
+    c.KubeSpawner.storage_pvc_ensure = True
+    c.KubeSpawner.pvc_name_template = "hubkit-home-{username}"
+    c.KubeSpawner.volumes = [{"name": "home", "persistentVolumeClaim": {"claimName": "hubkit-home-{username}"}}]
+    c.KubeSpawner.volume_mounts = [{"name": "home", "mountPath": "/home/jovyan"}]
+    multi = env.get("HUBKIT_K8S_MULTI_GPU", "4")
+    c.KubeSpawner.profile_list = [
+        {"display_name": "CPU", "slug": "cpu", "default": True,
+         "description": "4 CPU cores, 16 GB: enough for the stand-ins and small LoRA runs.",
+         "kubespawner_override": {"cpu_limit": 4, "mem_limit": "16G"}},
+        {"display_name": "1 GPU", "slug": "gpu-1",
+         "description": "One NVIDIA GPU for LoRA on 7-8B base models.",
+         "kubespawner_override": {"cpu_limit": 8, "mem_limit": "48G",
+                                  "extra_resource_limits": {"nvidia.com/gpu": "1"},
+                                  "node_selector": {"nvidia.com/gpu.present": "true"}}},
+        {"display_name": f"{multi} GPUs", "slug": "gpu-multi",
+         "description": "Several GPUs on one node for larger bases or merged-model exports.",
+         "kubespawner_override": {"cpu_limit": 32, "mem_limit": "192G",
+                                  "extra_resource_limits": {"nvidia.com/gpu": multi},
+                                  "node_selector": {"nvidia.com/gpu.present": "true"}}},
+    ]
+
+
+SLURM_SCRIPT = """#!/bin/bash
+#SBATCH --output={{homedir}}/hubkit-server-%j.log
+#SBATCH --job-name=hubkit-{{username}}
+#SBATCH --chdir={{homedir}}
+#SBATCH --partition={{partition}}
+#SBATCH --time={{runtime}}
+#SBATCH --mem={{memory}}
+#SBATCH --cpus-per-task={{nprocs}}
+{% if gres %}#SBATCH --gres={{gres}}
+{% endif %}#SBATCH --export={{keepvars}}
+set -euo pipefail
+{{prologue}}
+srun {{cmd}}
+{{epilogue}}
+"""
+
+
+def _spawner_slurm(c: Any, env: Env) -> None:
+    c.JupyterHub.spawner_class = "batchspawner.SlurmSpawner"
+    c.SlurmSpawner.batch_script = SLURM_SCRIPT
+    c.SlurmSpawner.req_partition = env.get("HUBKIT_SLURM_PARTITION", "gpu")
+    c.SlurmSpawner.req_runtime = env.get("HUBKIT_SLURM_RUNTIME", "8:00:00")
+    c.SlurmSpawner.req_memory = env.get("HUBKIT_SLURM_MEMORY", "32G")
+    c.SlurmSpawner.req_nprocs = env.get("HUBKIT_SLURM_CPUS", "8")
+    c.SlurmSpawner.req_gres = env.get("HUBKIT_SLURM_GRES", "gpu:1")
+    c.SlurmSpawner.start_timeout = 600
+    # compute nodes reach the hub on its routable address, not loopback
+    c.JupyterHub.hub_ip = "0.0.0.0"
+    c.JupyterHub.hub_connect_ip = env.get("HUBKIT_HUB_CONNECT_IP", "")
+
+
+SPAWNERS: dict[str, Callable[[Any, Env], None]] = {
+    "local": _spawner_local,
+    "kubernetes": _spawner_kubernetes,
+    "slurm": _spawner_slurm,
+}
+
+
+# --- services ------------------------------------------------------------------------------
+def services(env: Env) -> list[dict[str, Any]]:
+    """The hub-managed services: the hubkit API, the public Voilà pages, the idle culler."""
+    py = sys.executable
+    shared = hubkit_env(env)
+    api_port = _port(env, "HUBKIT_SERVICE_PORT", 8181)
+    public_port = _port(env, "HUBKIT_PUBLIC_PORT", 8866)
+    voila = shutil.which("voila", path=env.get("PATH")) or str(Path(py).with_name("voila"))
+    found = [
+        {"name": "hubkit", "url": f"http://127.0.0.1:{api_port}", "display": False,
+         "command": [py, "-m", "hubkit.service"], "environment": shared},
+        {"name": "public", "url": f"http://127.0.0.1:{public_port}", "display": True,
+         "command": [voila, "--no-browser", "--Voila.ip=127.0.0.1", f"--port={public_port}",
+                     "--base_url=/services/public/", "--VoilaConfiguration.preheat_kernel=True",
+                     f"--VoilaConfiguration.default_pool_size={_port(env, 'HUBKIT_PUBLIC_POOL_SIZE', 1)}", str(REPO / "voila_apps")],
+         "environment": {**shared, "HUBKIT_PUBLIC_PAGES": "1"}},
+        {"name": "idle-culler", "display": False,
+         "command": [py, "-m", "jupyterhub_idle_culler",
+                     f"--timeout={_port(env, 'HUBKIT_IDLE_TIMEOUT_S', 3600)}"]},
+    ]
+    if env.get("HUBKIT_PLATFORM_TOKEN"):
+        # an external service: platform workers use its token to record scores through the API
+        found.append({"name": PLATFORM_SERVICE, "api_token": env["HUBKIT_PLATFORM_TOKEN"], "display": False})
+    return found
+
+
+def roles() -> list[dict[str, Any]]:
+    return [
+        {"name": "idle-culler", "scopes": IDLE_CULLER_SCOPES, "services": ["idle-culler"]},
+        {"name": "hubkit-service", "scopes": ["read:users:groups", "read:users:name"], "services": ["hubkit"]},
+    ]
+
+
+# --- the whole hub -------------------------------------------------------------------------------
+def configure(c: Any, env: Env | None = None) -> None:
+    env = os.environ if env is None else env
+    state = hub_home(env) / "hub"
+    state.mkdir(parents=True, exist_ok=True)
+    c.JupyterHub.bind_url = public_url(env) + "/"
+    c.JupyterHub.hub_bind_url = f"http://127.0.0.1:{_port(env, 'HUBKIT_HUB_API_PORT', 8081)}"
+    c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{_port(env, 'HUBKIT_PROXY_API_PORT', 8001)}"
+    c.ConfigurableHTTPProxy.should_start = True
+    c.JupyterHub.db_url = f"sqlite:///{state / 'jupyterhub.sqlite'}"
+    c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
+    c.JupyterHub.pid_file = str(state / "jupyterhub.pid")
+    c.ConfigurableHTTPProxy.pid_file = str(state / "proxy.pid")
+    c.JupyterHub.cleanup_servers = True
+
+    c.JupyterHub.authenticator_class = "nativeauthenticator.NativeAuthenticator"
+    c.NativeAuthenticator.open_signup = env.get("HUBKIT_REQUIRE_APPROVAL", "0") not in ("1", "true", "yes")
+    c.NativeAuthenticator.minimum_password_length = 8
+    c.NativeAuthenticator.check_common_password = True
+    c.Authenticator.admin_users = {env.get("HUBKIT_ADMIN_USER", "admin")}
+    c.Authenticator.allow_all = True  # NativeAuthenticator's sign-up approval decides who may log in
+    c.JupyterHub.load_groups = {name: {"users": []} for name in GROUPS}
+
+    kind = env.get("HUBKIT_SPAWNER", "local")
+    if kind not in SPAWNERS:
+        raise ConfigError(f"HUBKIT_SPAWNER must be one of {', '.join(SPAWNERS)} (got {kind!r}).")
+    SPAWNERS[kind](c, env)
+    c.Spawner.default_url = LANDING["casual"]
+    c.Spawner.pre_spawn_hook = pre_spawn_hook
+    c.Spawner.server_token_scopes = SERVER_TOKEN_SCOPES
+    c.Spawner.environment = {
+        # kernels reach the run database only through the service, with their own token
+        "HUBKIT_SERVICE_URL": public_url(env) + "/services/hubkit",
+        "HUBKIT_HOME": str(hub_home(env)) if kind == "local" else "/home/jovyan/.hubkit",
+        "HF_HUB_OFFLINE": env.get("HF_HUB_OFFLINE", "1"),
+        "HF_DATASETS_OFFLINE": env.get("HF_DATASETS_OFFLINE", "1"),
+    }
+    c.JupyterHub.services = services(env)
+    c.JupyterHub.load_roles = roles()
+
+
+def pre_spawn_hook(spawner: Any) -> None:
+    """Land each group where it works, and put the apps and notebooks in a local user's home."""
+    groups = [g.name for g in spawner.user.groups]
+    spawner.default_url = landing_for(groups)
+    home = getattr(spawner, "home_dir", None)
+    if home:
+        seed_home(Path(home))
+
+
+def seed_home(home: Path) -> None:
+    """The Voilà apps at the top (``/voila/render/builder.ipynb``), notebooks and templates to edit."""
+    home.mkdir(parents=True, exist_ok=True)
+    for app in sorted((REPO / "voila_apps").glob("*.ipynb")):
+        shutil.copyfile(app, home / app.name)  # apps are refreshed; users do not edit them
+    for folder in ("notebooks", "templates"):
+        source, target = REPO / folder, home / folder
+        if source.is_dir() and not target.exists():
+            shutil.copytree(source, target)  # a user's own copy, never overwritten
