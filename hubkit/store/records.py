@@ -5,7 +5,7 @@ import math
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hubkit.db.models import ExecutedBy, JobState, Outcome, Role, RunStatus, Visibility
 
@@ -126,6 +126,12 @@ class EvaluationIn(BaseModel):
         if v is not None and not math.isfinite(v):
             raise ValueError("scores must be finite numbers")
         return v
+
+    @model_validator(mode="after")
+    def _scored_has_value(self) -> "EvaluationIn":
+        if self.status == "scored" and self.value is None:
+            raise ValueError("a scored evaluation needs a value")
+        return self
 
 
 class EvaluationRecord(Record):

@@ -295,3 +295,8 @@ def test_notebook_runs_record_reruns(store):
                                       succeeded=True, rerun_of=first.id)
     assert [r.id for r in store.list_notebook_runs(rerun_of=first.id)] == [again.id]
     assert store.get_notebook_run(first.id).archive_hash == "a" * 64
+
+
+def test_a_scored_evaluation_needs_a_value():
+    with pytest.raises(Exception, match="needs a value"):
+        EvaluationIn(domain="math", task="t", metric="acc", value=None)
