@@ -6,7 +6,8 @@ of the task files and data sources, so a changed task never reuses stale data,
 and it is built in a temporary folder then renamed, so two processes starting
 at once never see half of it. ``@DATA_DIR@`` in a YAML is replaced by the
 absolute data folder (lm-eval resolves ``data_files`` against the current
-directory otherwise).
+directory otherwise); ``@CACHE_DIR@`` keeps the ``datasets`` cache of these
+files inside the same folder instead of the user's Hugging Face cache.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 
 TASKS_DIR = Path(__file__).with_name("tasks")
 DATA_PLACEHOLDER = "@DATA_DIR@"
+CACHE_PLACEHOLDER = "@CACHE_DIR@"
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,8 @@ def task_folder(settings: Settings | None = None) -> Path:
         for spec in offline_specs():
             spec.source.write(staging / "data" / f"{spec.name}.jsonl")  # type: ignore[union-attr]
         for path in TASKS_DIR.glob("*.yaml"):
-            text = path.read_text(encoding="utf-8").replace(DATA_PLACEHOLDER, str(data_dir))
+            text = (path.read_text(encoding="utf-8").replace(DATA_PLACEHOLDER, str(data_dir))
+                    .replace(CACHE_PLACEHOLDER, str(target / "cache")))
             (staging / path.name).write_text(text, encoding="utf-8")
         try:
             os.rename(staging, target)

@@ -56,6 +56,7 @@ def test_every_offline_task_has_a_versioned_yaml_and_every_yaml_a_registry_entry
         assert isinstance(config["metadata"]["version"], float)
         assert config["dataset_path"] == "json"
         assert config["dataset_kwargs"]["data_files"]["test"] == f"@DATA_DIR@/{name}.jsonl"
+        assert config["dataset_kwargs"]["cache_dir"] == "@CACHE_DIR@"
 
 
 def test_lm_eval_loads_every_offline_task_from_the_rendered_folder(hub_home: Path) -> None:

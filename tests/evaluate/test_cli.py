@@ -1,0 +1,46 @@
+"""`hubkit eval` scores a run after its base model and prints or returns the scores."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from hubkit.cli import main
+from tests.evaluate.conftest import BASE_KEY, EvalWorld
+
+
+def test_eval_prints_each_task_with_its_delta(world: EvalWorld, capsys: pytest.CaptureFixture[str]) -> None:
+    run = world.finished_run(name="cli-run")
+    assert main(["eval", run.slug, "--domains", "general", "code", "--limit", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "microworld_general" in out and "vs base" in out
+    assert "skipped: Running generated code is turned off" in out
+    row = next(r for r in world.store.list_evaluations(model_id=run.id) if r.task == "microworld_general")
+    assert row.delta_base is not None and f"{row.value:.3f}" in out
+
+
+def test_eval_of_a_base_model_as_json(world: EvalWorld, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", BASE_KEY, "--domains", "general", "--limit", "2", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["task"], r["status"], r["n_samples"]) for r in rows] == [("microworld_general", "scored", 2)]
+    assert rows[0]["stamp"]["limit"] == 2
+
+
+def test_an_unknown_model_is_a_plain_error(world: EvalWorld, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", "no-such-model"]) == 2
+    assert "no run or base model called 'no-such-model'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_standard_tasks_without_local_data_are_skipped_with_a_reason(
+        world: EvalWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hubkit.evaluate import evaluate_base
+
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-hf-cache"))
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "empty-hf-cache" / "datasets"))
+    report = evaluate_base(store=world.store, base_key=BASE_KEY, domains=["math", "code"], suite="standard")
+    gsm8k, humaneval = report.score("math", "gsm8k"), report.score("code", "hubkit_humaneval")
+    assert gsm8k.status == "skipped" and "not on this machine" in gsm8k.reason and gsm8k.value is None
+    assert humaneval.status == "skipped" and "HUBKIT_ALLOW_CODE_EXECUTION" in humaneval.reason
+    assert report.model_loads == 0
