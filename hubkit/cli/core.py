@@ -4,23 +4,15 @@ from __future__ import annotations
 import argparse
 import json
 
+from hubkit.bootstrap import init_platform
 from hubkit.cli._table import render_table
 from hubkit.config import load_settings
-from hubkit.db import upgrade
 from hubkit.db.migrate import current_revision
 from hubkit.store import LocalStore
 
 
-def init_database() -> str:
-    """Create or upgrade the configured run database; returns its URL."""
-    settings = load_settings()
-    settings.home.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.database_url)
-    return settings.database_url
-
-
 def _init(args: argparse.Namespace) -> int:
-    url = init_database()
+    url = init_platform().url
     print(f"Run database ready at {url} (schema revision {current_revision(url)}).")
     print("Query it from Python:")
     print("    import hubkit.research as r; r.runs()")
