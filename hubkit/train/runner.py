@@ -64,6 +64,8 @@ class TrainResult:
     model: Any = field(default=None, repr=False)
     """The trained PEFT model, still in memory (for a demo or a notebook)."""
     tokenizer: Any = field(default=None, repr=False)
+    error: BaseException | None = field(default=None, repr=False)
+    """The exception behind an ``exception`` / ``oom`` outcome, for a developer's traceback."""
 
     @property
     def ok(self) -> bool:
@@ -188,8 +190,8 @@ def _training_arguments(spec: TrainSpec, *, out: Path, has_validation: bool, dev
         save_strategy="steps",
         save_steps=spec.checkpoint_interval,
         save_total_limit=2,
-        gradient_checkpointing=spec.gradient_checkpointing,
-        gradient_checkpointing_kwargs={"use_reentrant": False} if spec.gradient_checkpointing else None,
+        activation_checkpointing=spec.gradient_checkpointing,
+        activation_checkpointing_kwargs={"use_reentrant": False} if spec.gradient_checkpointing else None,
         report_to=[],
         disable_tqdm=True,
         remove_unused_columns=False,
@@ -379,7 +381,7 @@ def _finish(spec: TrainSpec, *, store: Store, record: RunRecord, writer: PointWr
         artifacts={k: str(v) for k, v in final.artifacts.items()}, output_dir=work, adapter_dir=adapter_dir,
         merged_dir=merged_dir, train_seconds=train_seconds, train_tokens=trainer.tokens if trainer else 0,
         spec=effective, model=peft_model if outcome.outcome != "failure" else None,
-        tokenizer=tokenizer)
+        tokenizer=tokenizer, error=error)
 
 
 def _save_merged(spec: TrainSpec, *, adapter_dir: Path, dest: Path, facts: art.CardFacts,
