@@ -14,41 +14,45 @@ from pathlib import Path
 from typing import Any
 
 from hubkit.archive import open_archive
-from hubkit.config import load_settings
 from hubkit.errors import EvaluationError
 from hubkit.store.records import BaseModelRecord, RunRecord
 
 
 @dataclass(frozen=True)
 class ModelSource:
-    """Where the weights are: a base folder and, for a run, its adapter folder."""
+    """Where the weights are: a base (local folder or cached hub id) and, for a run, its adapter."""
 
-    base_dir: Path
+    base: str
     adapter_dir: Path | None
     chat_template: bool
     """Instruct-style: the catalog says instruct and the tokenizer has a chat template."""
 
     def model_args(self, *, device: str = "cpu") -> dict[str, str]:
-        args = {"pretrained": str(self.base_dir), "device": device}
+        args = {"pretrained": self.base, "device": device}
         if self.adapter_dir is not None:
             args["peft"] = str(self.adapter_dir)
         return args
 
 
-def base_model_dir(base: BaseModelRecord) -> Path:
-    """The local folder of a base model's weights (nothing is ever downloaded)."""
-    from hubkit.catalog.standin import standin_path
+def base_model_location(base: BaseModelRecord) -> tuple[str, Path]:
+    """(what lm-eval loads, the folder holding its files) for a base model; nothing is downloaded."""
+    from hubkit.catalog import read_manifest, resolve, standin_path
 
-    if base.is_standin:
-        folder = standin_path(base.family)
-    else:
-        folder = load_settings().models_dir / base.key
-    if not (folder / "config.json").is_file():
-        raise EvaluationError(
-            f"The weights of {base.key} are not on this machine, so it cannot be evaluated.",
-            detail=f"expected a Hugging Face model folder at {folder}",
-        )
-    return folder
+    family, real = resolve(base.key)
+    if real is None:
+        folder = standin_path(family.name)
+        if read_manifest(folder) is None:
+            raise EvaluationError(f"The {family.display_name} stand-in has not been built yet, so it "
+                                  "cannot be evaluated. Run 'hubkit catalog build' first.",
+                                  detail=f"no complete stand-in at {folder}")
+        return str(folder), folder
+    from huggingface_hub import try_to_load_from_cache
+
+    config = try_to_load_from_cache(real.hf_id, "config.json")
+    if not isinstance(config, str):
+        raise EvaluationError(f"The weights of {real.hf_id} are not on this machine, so it cannot be evaluated.",
+                              detail="not in the Hugging Face cache; hubkit never downloads weights")
+    return real.hf_id, Path(config).parent
 
 
 def has_chat_template(folder: Path) -> bool:
@@ -67,18 +71,18 @@ def is_instruct(base: BaseModelRecord, folder: Path) -> bool:
 
 @contextmanager
 def model_source(*, base: BaseModelRecord, run: RunRecord | None = None) -> Iterator[ModelSource]:
-    """The folders to load; a run's adapter is unpacked from the archive for the duration."""
-    base_dir = base_model_dir(base)
-    chat = is_instruct(base, base_dir)
+    """The weights to load; a run's adapter is unpacked from the archive for the duration."""
+    location, folder = base_model_location(base)
+    chat = is_instruct(base, folder)
     if run is None:
-        yield ModelSource(base_dir, None, chat)
+        yield ModelSource(location, None, chat)
         return
     digest = run.artifacts.get("adapter")
     if not digest:
         raise EvaluationError(f"Run {run.slug} saved no adapter, so there is nothing to evaluate.")
     with tempfile.TemporaryDirectory(prefix="hubkit-eval-adapter-") as tmp:
         adapter = open_archive().get_dir(str(digest), Path(tmp) / "adapter")
-        yield ModelSource(base_dir, Path(adapter), chat)
+        yield ModelSource(location, Path(adapter), chat)
 
 
 def load_lm(source: ModelSource, *, batch_size: int) -> Any:

@@ -1,11 +1,14 @@
 """evaluate_model / evaluate_base on a tiny real model: scores, stamps, skips, refusals, deltas."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from hubkit.data import prepare_records
 from hubkit.errors import EvaluationError
 from hubkit.evaluate import evaluate_base, evaluate_model
+from hubkit.evaluate.models import has_chat_template
 from hubkit.evaluate.runner import EvalProgress
 from hubkit.microworld import DOMAINS as WORLD
 from hubkit.microworld import items
@@ -107,14 +110,26 @@ def test_tasks_overlapping_the_training_data_are_refused_with_the_overlap(world:
     assert row.status == "refused" and "7 of the 100" in row.skip_reason
 
 
-def test_instruct_models_are_scored_with_their_chat_template(world: EvalWorld) -> None:
-    world.install_base("chat", instruct=True)
+def test_instruct_stand_ins_are_scored_with_their_chat_template(world: EvalWorld) -> None:
     report = evaluate_base(store=world.store, base_key=BASE_KEY, domains=["general"], limit=3)
     assert report.score("general").status == "scored"
     assert report.score("general").stamp["chat_template"] is True
-    world.install_base("chat", instruct=False)  # a chat template alone does not make it instruct
-    assert evaluate_base(store=world.store, base_key=BASE_KEY, domains=["general"],
-                         limit=3).score("general").stamp["chat_template"] is False
+    world.record_base(instruct=False)  # a chat template alone does not make a model instruct
+    plain = evaluate_base(store=world.store, base_key=BASE_KEY, domains=["general"], limit=3)
+    assert plain.score("general").stamp["chat_template"] is False
+    assert plain.model_loads == 1  # a different stamp, so not the cached score
+
+
+def test_a_tokenizer_without_a_chat_template_is_not_instruct(tmp_path: Path, standins_home: Path) -> None:
+    from transformers import AutoTokenizer
+
+    standin = standins_home / "models" / "standins" / "llama3"
+    assert has_chat_template(standin)
+    tokenizer = AutoTokenizer.from_pretrained(standin)
+    tokenizer.chat_template = None
+    tokenizer.save_pretrained(tmp_path)
+    (tmp_path / "chat_template.jinja").unlink(missing_ok=True)
+    assert not has_chat_template(tmp_path)
 
 
 def test_a_run_without_an_adapter_cannot_be_evaluated(world: EvalWorld) -> None:
