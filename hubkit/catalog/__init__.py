@@ -158,6 +158,7 @@ __all__ = [
     "get_family",
     "list_base_models",
     "load_base",
+    "read_manifest",
     "resolve",
     "standin_path",
 ]
