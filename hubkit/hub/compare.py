@@ -59,6 +59,13 @@ class ResultSummary:
         return Verdict.unknown
 
 
+def points(metric: str, value: float | None) -> float | None:
+    """A score on the 0-100 scale used to speak and draw (0-1 metrics ×100)."""
+    if value is None:
+        return None
+    return value * _scale(metric, [value])
+
+
 def _scale(metric: str, values: list[float]) -> float:
     if metric.lower() in HUNDRED_SCALE_METRICS:
         return 1.0

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import plotly.graph_objects as go
 
+from hubkit.hub.compare import points
 from hubkit.hub.profile import Lineage, ModelRef
 from hubkit.hub.scores import ScoreLine
 from hubkit.ui.html import esc
@@ -74,13 +75,17 @@ def score_bars_figure(lines: Sequence[ScoreLine], *, model_name: str = "this mod
         return go.Bar(name=name, x=x, y=values, marker_color=colour,
                       error_y={"type": "data", "array": [e or 0.0 for e in errors], "visible": True})
 
-    fig = go.Figure([bars(esc(model_name), [s.value for s in scored], [s.stderr for s in scored], COLOURS["model"]),
-                     bars("base model", [s.base_value for s in scored], [s.base_stderr for s in scored],
-                          COLOURS["base"])])
+    def pts(pick: Callable[[ScoreLine], float | None]) -> list[float | None]:
+        # every task on one 0-100 axis; an error bar scales with its score
+        return [points(s.metric, pick(s)) if pick(s) is not None else None for s in scored]
+
+    fig = go.Figure([
+        bars(esc(model_name), pts(lambda s: s.value), pts(lambda s: s.stderr), COLOURS["model"]),
+        bars("base model", pts(lambda s: s.base_value), pts(lambda s: s.base_stderr), COLOURS["base"])])
     if any(s.parent_value is not None for s in scored):
-        fig.add_trace(bars("parent", [s.parent_value for s in scored], [s.parent_stderr for s in scored],
+        fig.add_trace(bars("parent", pts(lambda s: s.parent_value), pts(lambda s: s.parent_stderr),
                            COLOURS["parent"]))
-    fig.update_layout(barmode="group", title="Scores (±1 standard error)", yaxis_title="score", **_LAYOUT)
+    fig.update_layout(barmode="group", title="Scores (±1 standard error)", yaxis_title="score (0-100)", **_LAYOUT)
     return fig
 
 
@@ -97,13 +102,14 @@ def score_radar_figure(lines: Sequence[ScoreLine], *, model_name: str = "this mo
         return sum(known) / len(known) if known else None
 
     fig = go.Figure()
-    for name, pick, colour in ((esc(model_name), lambda s: s.value, COLOURS["model"]),
-                               ("base model", lambda s: s.base_value, COLOURS["base"])):
+    for name, pick, colour in ((esc(model_name), lambda s: points(s.metric, s.value), COLOURS["model"]),
+                               ("base model", lambda s: points(s.metric, s.base_value), COLOURS["base"])):
         r = [mean([pick(s) for s in by_domain[d]]) for d in domains]
         labels = [esc(d) for d in domains]
         fig.add_trace(go.Scatterpolar(r=r + r[:1], theta=labels + labels[:1], name=name, fill="toself",
                                       line={"color": colour}, opacity=0.6))
-    fig.update_layout(title="Across domains", polar={"radialaxis": {"visible": True}}, **_LAYOUT)
+    fig.update_layout(title="Across domains (0-100)", polar={"radialaxis": {"visible": True, "range": [0, 100]}},
+                      **_LAYOUT)
     return fig
 
 

@@ -40,10 +40,11 @@ def test_model_page_sections(hub_store, world):
     assert "Forks of this model" in shown and "Fork this model" in shown and "builder.ipynb?fork=" in shown
     figures = [o["data"][PLOTLY_MIME] for o in outputs_of(page)]
     titles = [f["layout"]["title"]["text"] for f in figures]
-    assert titles == ["Scores (±1 standard error)", "Across domains", "Training loss", "Lineage"]
+    assert titles == ["Scores (±1 standard error)", "Across domains (0-100)", "Training loss", "Lineage"]
     bars = figures[0]["data"]
     assert [b["name"] for b in bars] == ["Math whiz plus", "base model", "parent"]
-    assert bars[0]["error_y"]["array"] == [0.02, 0.02, 1.0]
+    assert bars[0]["y"] == [30.0, 40.0, 47.0]  # 0-1 metrics drawn as points next to chrF
+    assert bars[0]["error_y"]["array"] == [2.0, 2.0, 1.0]
     assert any(isinstance(w, OwnerControls) for w in walk(page))  # bob owns the fork
     alice = model_page(AppSession(store=hub_store, user="alice"), world.fork.slug)
     assert not any(isinstance(w, OwnerControls) for w in walk(alice))
@@ -61,7 +62,7 @@ def test_feedback_from_the_page(hub_store, world):
     box = find(page, FeedbackBox)
     box.thumbs.value = False
     box.comment.value = XSS_NAME
-    box.send.click()
+    box.send_button.click()
     (fb,) = hub_store.list_feedback(world.fork.id)
     assert (fb.username, fb.thumbs_up, fb.comment) == ("alice", False, XSS_NAME)
     shown = html_of(page)  # the page re-rendered with the new comment, escaped

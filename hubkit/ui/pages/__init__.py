@@ -6,10 +6,22 @@ be built and tested without a browser.
 from __future__ import annotations
 
 from hubkit.hub.session import AppSession, open_session
+from hubkit.ui.pages.builder import BuilderPage, builder_page
 from hubkit.ui.pages.hub import HubPage, hub_page
 from hubkit.ui.pages.leaderboards import LeaderboardsPage, leaderboards_page
 from hubkit.ui.pages.model import ModelPage, model_page
 from hubkit.ui.widgets import query_params
 
-__all__ = ["AppSession", "HubPage", "LeaderboardsPage", "ModelPage", "hub_page", "leaderboards_page", "model_page",
-           "open_session", "query_params"]
+__all__ = [
+           "AppSession",
+           "BuilderPage",
+           "HubPage",
+           "LeaderboardsPage",
+           "ModelPage",
+           "builder_page",
+           "hub_page",
+           "leaderboards_page",
+           "model_page",
+           "open_session",
+           "query_params",
+]

@@ -73,10 +73,10 @@ class FeedbackBox(W.VBox):
         self.thumbs = W.ToggleButtons(options=[("👍 Thumbs up", True), ("👎 Thumbs down", False)],
                                       value=profile.feedback.mine if profile.feedback.mine is not None else True)
         self.comment = W.Textarea(placeholder="A comment (optional)", layout=W.Layout(width="60%"))
-        self.send = W.Button(description="Send feedback")
+        self.send_button = W.Button(description="Send feedback")
         self.feedback = W.HTML()
-        self.send.on_click(lambda _: self.save(on_saved))
-        controls: list[W.Widget] = [self.thumbs, self.comment, self.send, self.feedback]
+        self.send_button.on_click(lambda _: self.save(on_saved))
+        controls: list[W.Widget] = [self.thumbs, self.comment, self.send_button, self.feedback]
         if not session.signed_in:
             controls = [html('<p class="muted">Sign in to give feedback.</p>')]
         super().__init__([self.summary, *controls])

@@ -1,0 +1,104 @@
+"""The builder's steps without a browser; one real (tiny) training run on a stand-in."""
+import json
+import time
+from datetime import UTC, datetime
+
+import pytest
+import yaml
+
+from hubkit.catalog import base_model_records
+from hubkit.hub import AppSession
+from hubkit.store import LocalStore
+from hubkit.ui.pages import builder_page
+from tests.ui.helpers import html_of
+
+BAD = b'{"question": "1+1", "answer": "2"}\n{"question": "2+2"}\n{"question": "3+3", "answer": "6"}\n'
+GOOD = "".join(json.dumps({"instruction": f"What is {a} + {b}?", "response": str(a + b)}) + "\n"
+               for a in range(6) for b in range(4)).encode()
+
+
+@pytest.fixture
+def builder_store(standin_env, settings) -> LocalStore:
+    store = LocalStore(settings.database_url)
+    store.ensure_user("carol")
+    for row in base_model_records():
+        store.upsert_base_model(**row)
+    return store
+
+
+def upload(page, data: bytes, name: str) -> None:
+    page.data_source.value = "upload"
+    page.upload.value = ({"name": name, "type": "", "size": len(data), "content": memoryview(data),
+                          "last_modified": datetime.now(UTC)},)
+
+
+def test_visitors_are_asked_to_sign_in(builder_store):
+    assert "Sign in to build a model." in html_of(builder_page(AppSession(store=builder_store)))
+
+
+def test_cards_label_standins_and_uploads_are_checked(builder_store):
+    page = builder_page(AppSession(store=builder_store, user="carol"))
+    assert "offline stand-in" in page.base_cards.value and "licence" in page.base_cards.value
+    assert "Not installed on this hub." not in page.base_cards.value  # every catalog model is registered
+    upload(page, BAD, "sums.jsonl")
+    assert "Row 2 has no answer: every row needs both a question and an answer." in page.data_view.value
+    page.train_button.click()
+    assert "Upload a file that passes the checks first" in page.feedback.value
+    upload(page, GOOD, "../sums.jsonl")
+    assert "is not allowed: give the file a plain name" in page.data_view.value
+    upload(page, GOOD, "<i>sums.jsonl")
+    assert "24 rows of instruction data" in page.data_view.value
+    assert "What is 0 + 0?" in page.data_view.value and "<i>sums" not in page.data_view.value
+
+
+def test_developer_mode_round_trips_a_spec(builder_store):
+    page = builder_page(AppSession(store=builder_store, user="carol"))
+    page.developer.value = True
+    form = page.dev_form
+    shown = yaml.safe_load(form.yaml_out.value)
+    assert shown["base_model"] == page.base_pick.value and shown["lora_r"] == 8  # the quick preset
+    form.fields["lora_r"].value = "4"
+    form.fields["learning_rate"].value = "3e-4"
+    assert yaml.safe_load(form.yaml_out.value)["lora_r"] == 4
+    form.fields["lora_r"].value = "0"
+    assert "LoRA rank (lora_r)" in form.errors.value
+    pasted = {**shown, "lora_r": 32, "use_dora": True, "target_modules": ["q_proj", "v_proj"], "name": "Pasted"}
+    form.yaml_in.value = yaml.safe_dump(pasted)
+    form.load_button.click()
+    assert form.errors.value == ""
+    assert yaml.safe_load(form.yaml_out.value) == yaml.safe_load(page.spec().to_yaml())
+    assert page.spec().model_dump(mode="json") == yaml.safe_load(yaml.safe_dump(pasted)) | {
+        k: v for k, v in page.spec().model_dump(mode="json").items() if k not in pasted}
+    form.yaml_in.value = "lora_r: [unclosed"
+    form.load_button.click()
+    assert "not valid YAML" in form.errors.value
+
+
+@pytest.mark.slow
+def test_guided_run_from_goal_to_published(builder_store, monkeypatch):
+    monkeypatch.setenv("HUBKIT_BUILDER_EVAL_LIMIT", "4")
+    session = AppSession(store=builder_store, user="carol")
+    page = builder_page(session)
+    page.goal.value = "math"
+    upload(page, GOOD, "sums.jsonl")
+    page.name.value = "Carol's sums"
+    page.train_button.click()
+    assert page.training is not None
+    assert page.training.done.wait(600)
+    deadline = time.monotonic() + 10
+    while not page.results.children and time.monotonic() < deadline:
+        time.sleep(0.1)
+    run = builder_store.get_run(page.result_slug)
+    assert run.training_outcome.value == "success" and run.owner == "carol" and run.visibility.value == "private"
+    assert set(run.benchmark_scores) >= {"math", "code"}
+    assert len(page.progress.points) == len(builder_store.loss_points(run.id)) > 0
+    results = page.results.children[0]
+    assert "its base model" in html_of(results)
+    results.thumbs.value = False
+    results.comment.value = "too small"
+    results.send_button.click()
+    results.publish_button.click()
+    assert builder_store.get_run(run.id).visibility.value == "public"
+    (fb,) = builder_store.list_feedback(run.id)
+    assert (fb.thumbs_up, fb.comment) == (False, "too small")
+    assert builder_store.get_dataset(run.dataset_id).name == "sums.jsonl"
