@@ -177,7 +177,7 @@ def configure(c: Any, env: Env | None = None) -> None:
     c.ConfigurableHTTPProxy.pid_file = str(state / "proxy.pid")
     c.JupyterHub.cleanup_servers = True
 
-    c.JupyterHub.authenticator_class = "nativeauthenticator.NativeAuthenticator"
+    c.JupyterHub.authenticator_class = "hubkit.service.native.HubkitNativeAuthenticator"
     c.NativeAuthenticator.open_signup = env.get("HUBKIT_REQUIRE_APPROVAL", "0") not in ("1", "true", "yes")
     c.NativeAuthenticator.minimum_password_length = 8
     c.NativeAuthenticator.check_common_password = True

@@ -24,7 +24,7 @@ def test_local_default_with_native_authenticator_groups_and_services(monkeypatch
     monkeypatch.delenv("HUBKIT_SPAWNER", raising=False)
     monkeypatch.delenv("HUBKIT_REQUIRE_APPROVAL", raising=False)
     c = load(monkeypatch, tmp_path, HUBKIT_ADMIN_USER="boss")
-    assert c.JupyterHub.authenticator_class == "nativeauthenticator.NativeAuthenticator"
+    assert c.JupyterHub.authenticator_class == "hubkit.service.native.HubkitNativeAuthenticator"
     assert c.NativeAuthenticator.open_signup is True
     assert c.Authenticator.admin_users == {"boss"}
     assert set(c.JupyterHub.load_groups) == {"casual", "developers", "educators", "researchers", "admins"}

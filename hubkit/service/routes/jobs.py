@@ -6,12 +6,13 @@ executor); the plain record operations are the store's, for platform workers.
 """
 from __future__ import annotations
 
-import importlib
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 
+from hubkit import jobs
 from hubkit.errors import NotFound, PermissionDenied
+from hubkit.jobs import notebooks
 from hubkit.service.caller import Caller
 from hubkit.service.errors import ERROR_RESPONSES
 from hubkit.service.routes._common import CallerDep, StoreDep
@@ -22,10 +23,6 @@ from hubkit.store.records import JobRecord
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=ERROR_RESPONSES)
 JobId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 JobState = Annotated[list[Literal["queued", "running", "succeeded", "failed", "cancelled", "lost"]] | None, Query(max_length=6)]
-
-
-def _jobs() -> Any:
-    return importlib.import_module("hubkit.jobs")
 
 
 def _own_job(store: Store, caller: Caller, job_id: int) -> JobRecord:
@@ -44,8 +41,11 @@ def _own_job(store: Store, caller: Caller, job_id: int) -> JobRecord:
 def submit_job(body: JobSubmitIn, request: Request, store: StoreDep, caller: CallerDep) -> JobRecord:
     """Run a gallery notebook (train, evaluate, a template) as a job owned by the caller."""
     owner = caller.own_name(None) if not caller.trusted else caller.own_name(caller.act_as)
-    return _jobs().submit(notebook=body.notebook, parameters=body.parameters, owner=owner,
-                          resources=body.resources, settings=request.app.state.settings, store=store)
+    settings = request.app.state.settings
+    # only gallery notebooks ('train', 'evaluate', 'template:<name>', 'archive:<sha256>'), never a path
+    notebooks.resolve(body.notebook, settings=settings, allow_paths=False)
+    return jobs.submit(notebook=body.notebook, parameters=body.parameters, owner=owner,
+                       resources=body.resources, settings=settings, store=store)
 
 
 @router.post("/records", response_model=JobRecord, status_code=201)
@@ -87,10 +87,10 @@ def claim_job(job_id: JobId, store: StoreDep, caller: CallerDep) -> Claimed:
 @router.post("/{job_id}/cancel", response_model=JobRecord)
 def cancel_job(job_id: JobId, request: Request, store: StoreDep, caller: CallerDep) -> JobRecord:
     _own_job(store, caller, job_id)
-    return _jobs().cancel(job_id, settings=request.app.state.settings, store=store)
+    return jobs.cancel(job_id, settings=request.app.state.settings, store=store)
 
 
 @router.get("/{job_id}/logs", response_model=JobLogs)
 def job_logs(job_id: JobId, request: Request, store: StoreDep, caller: CallerDep) -> JobLogs:
     _own_job(store, caller, job_id)
-    return JobLogs(job_id=job_id, text=_jobs().logs(job_id, settings=request.app.state.settings, store=store))
+    return JobLogs(job_id=job_id, text=jobs.logs(job_id, settings=request.app.state.settings, store=store))

@@ -1,0 +1,135 @@
+"""Service benchmarks, measured side by side in one run (figures go to docs/benchmarks.md "## Service").
+
+1. Loss-point streaming: N concurrent runs each post a point every 100 ms for D seconds through
+   ``ApiStore`` (one user token each); every point is counted back from the database, and the
+   p50 / p99 latency of the posts is reported.
+2. Recording one training run (create, P points posted one by one, heartbeats, finish, read back)
+   through ``LocalStore`` and through ``ApiStore`` on the same database: time and ratio.
+
+    python bench/bench_service.py [--runs 20] [--seconds 60] [--points 300]
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from hubkit.config import load_settings
+from hubkit.db import upgrade
+from hubkit.service import BackgroundServer, Identity, StaticTokenAuthenticator, create_app
+from hubkit.store import LocalStore, Store
+from hubkit.store.api import ApiStore
+
+
+def _world(home: Path, users: int) -> tuple[LocalStore, dict[str, str], BackgroundServer]:
+    settings = load_settings(home=home, db_url="")
+    upgrade(settings.database_url)
+    local = LocalStore(settings.database_url)
+    local.upsert_base_model(key="llama3-standin", family="llama3", hf_id="meta-llama/Meta-Llama-3-8B",
+                            architecture="LlamaForCausalLM", licence="llama3", is_standin=True)
+    tokens = {f"user{i}": f"token-{i}-bench" for i in range(users)}
+    for name in tokens:
+        local.ensure_user(name, role="developer")
+    auth = StaticTokenAuthenticator({t: Identity(kind="user", name=u, role="developer") for u, t in tokens.items()})
+    server = BackgroundServer(create_app(settings, local, auth, prefix=""))
+    server.start()
+    return local, tokens, server
+
+
+def streaming(runs: int, seconds: float) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        local, tokens, server = _world(Path(tmp), runs)
+        latencies: list[float] = []
+        sent = [0] * runs
+        errors: list[str] = []
+        lock = threading.Lock()
+        run_ids: list[int] = []
+
+        def worker(i: int, start: threading.Barrier) -> None:
+            name = f"user{i}"
+            store = ApiStore(server.url, token=tokens[name])
+            run = store.create_run(owner=name, name=f"stream {i}", domain="math", base_model="llama3-standin")
+            with lock:
+                run_ids.append(run.id)
+            start.wait()
+            t_end = time.monotonic() + seconds
+            step = 0
+            next_at = time.monotonic()
+            while time.monotonic() < t_end:
+                step += 1
+                t0 = time.perf_counter()
+                try:
+                    store.append_points(run.id, [{"step": step, "loss": 1.0 / step, "lr": 1e-3}])
+                    sent[i] += 1
+                except Exception as exc:  # noqa: BLE001 - counted and reported, never hidden
+                    errors.append(repr(exc))
+                with lock:
+                    latencies.append(time.perf_counter() - t0)
+                next_at += 0.1
+                time.sleep(max(0.0, next_at - time.monotonic()))
+            store.close()
+
+        barrier = threading.Barrier(runs)
+        threads = [threading.Thread(target=worker, args=(i, barrier)) for i in range(runs)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        stored = sum(len(local.loss_points(run_id)) for run_id in run_ids)
+        server.stop()
+    lat = sorted(latencies)
+    return {"runs": runs, "seconds": seconds, "sent": sum(sent), "stored": stored, "errors": len(errors),
+            "p50_ms": 1000 * statistics.median(lat), "p99_ms": 1000 * lat[int(0.99 * (len(lat) - 1))],
+            "max_ms": 1000 * lat[-1], "points_per_s": sum(sent) / seconds}
+
+
+def record_one_run(store: Store, points: int) -> float:
+    t0 = time.perf_counter()
+    run = store.create_run(owner="user0", name="bench", domain="math", base_model="llama3-standin",
+                           config={"lr": 1e-3, "r": 8}, executed_by="user")
+    for step in range(1, points + 1):
+        store.append_points(run.id, [{"step": step, "loss": 1.0 / step, "lr": 1e-3, "grad_norm": 0.5}])
+        if step % 50 == 0:
+            store.heartbeat(run.id)
+    store.finish_run(run.id, outcome="success", artifacts={"adapter": "a" * 64})
+    assert len(store.get_run(run.id).loss_curve_data) == points
+    return time.perf_counter() - t0
+
+
+def overhead(points: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as tmp:
+        local, tokens, server = _world(Path(tmp), 1)
+        api = ApiStore(server.url, token=tokens["user0"])
+        record_one_run(local, 20)  # warm both paths
+        record_one_run(api, 20)
+        local_s = min(record_one_run(local, points) for _ in range(3))
+        api_s = min(record_one_run(api, points) for _ in range(3))
+        api.close()
+        server.stop()
+    return {"points": points, "local_s": local_s, "api_s": api_s, "ratio": api_s / local_s,
+            "local_ms_per_point": 1000 * local_s / points, "api_ms_per_point": 1000 * api_s / points}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--points", type=int, default=300)
+    args = parser.parse_args()
+    s = streaming(args.runs, args.seconds)
+    print(f"streaming: {s['runs']} runs x 1 point/100 ms for {s['seconds']:.0f} s: sent {s['sent']}, "
+          f"stored {s['stored']}, lost {s['sent'] - s['stored']}, errors {s['errors']}, "
+          f"{s['points_per_s']:.0f} points/s, p50 {s['p50_ms']:.1f} ms, p99 {s['p99_ms']:.1f} ms, "
+          f"max {s['max_ms']:.1f} ms")
+    o = overhead(args.points)
+    print(f"one run's recording ({o['points']} points posted one by one): LocalStore {o['local_s']:.2f} s "
+          f"({o['local_ms_per_point']:.1f} ms/point), ApiStore {o['api_s']:.2f} s "
+          f"({o['api_ms_per_point']:.1f} ms/point), ratio ApiStore/LocalStore {o['ratio']:.2f}x")
+    return 0 if s["sent"] == s["stored"] and s["errors"] == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,122 @@
+"""The whole hub on loopback: real JupyterHub, proxy, hubkit service and public pages.
+
+Two people sign up and log in through NativeAuthenticator's forms; A uploads a
+dataset and trains a stand-in as a job through the service; B cannot see A's
+private model, sees it once public and forks it; a visitor reads the public
+profile data; expired and forged tokens are refused.
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hubkit.config import load_settings
+from hubkit.db import dispose_engines, upgrade
+from hubkit.errors import NotFound
+from hubkit.service.hub_process import HubProcess, hub_environment, log_in, sign_up
+from hubkit.service.server import free_port
+from hubkit.store import LocalStore
+from hubkit.store.api import ApiStore
+from tests.fixtures.db import seed_minimal
+
+pytestmark = pytest.mark.slow
+ROWS = [{"instruction": f"What is {i} plus {i}?", "response": str(2 * i)} for i in range(1, 41)]
+PASSWORD = "correct-horse-battery-9"
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory: pytest.TempPathFactory, standins_home: Path) -> Iterator[tuple[HubProcess, LocalStore]]:
+    home = tmp_path_factory.mktemp("hub") / "home"
+    (home / "models").mkdir(parents=True)
+    (home / "models" / "standins").symlink_to(standins_home / "models" / "standins", target_is_directory=True)
+    env = hub_environment({
+        "HUBKIT_HOME": str(home), "HUBKIT_HUB_URL": f"http://127.0.0.1:{free_port()}",
+        "HUBKIT_HUB_API_PORT": str(free_port()), "HUBKIT_PROXY_API_PORT": str(free_port()),
+        "HUBKIT_SERVICE_PORT": str(free_port()), "HUBKIT_PUBLIC_PORT": str(free_port()),
+        "HUBKIT_PUBLIC_POOL_SIZE": "0", "HUBKIT_MAX_CONCURRENT_JOBS": "1",
+    })
+    for name in ("HUBKIT_DB_URL", "HUBKIT_ARCHIVE_URL", "HUBKIT_SERVICE_URL", "JUPYTERHUB_API_URL"):
+        env.pop(name, None)
+    settings = load_settings(home=home, db_url="")
+    upgrade(settings.database_url)
+    local = LocalStore(settings.database_url)
+    seed_minimal(local)
+    with HubProcess(env, log_path=home / "hub.log") as process:
+        yield process, local
+    dispose_engines()
+
+
+def _token(hub_url: str, who: str, *, expires_in: int | None = None) -> str:
+    """A user logs in through the form and asks the hub for an API token, as the token page does."""
+    client = log_in(hub_url, who, PASSWORD)
+    try:
+        xsrf = client.cookies.get("_xsrf", path="/hub/")
+        body = {"note": "e2e", **({"expires_in": expires_in} if expires_in else {})}
+        r = client.post(f"/hub/api/users/{who}/tokens", json=body, headers={"X-XSRFToken": xsrf or ""})
+        assert r.status_code in (200, 201), r.text
+        return r.json()["token"]
+    finally:
+        client.close()
+
+
+def test_the_multi_user_journey(hub):
+    process, local = hub
+    url, api = process.url, process.url + "/services/hubkit"
+    for who in ("alice", "bob"):
+        sign_up(url, who, PASSWORD)
+    tokens = {who: _token(url, who) for who in ("alice", "bob")}
+    alice, bob = (ApiStore(api, token=tokens[w]) for w in ("alice", "bob"))
+
+    # A uploads a dataset and trains a stand-in as a job, all through the service
+    data = "\n".join(json.dumps(r) for r in ROWS).encode()
+    dataset = alice.upload_dataset(data=data, filename="sums.jsonl", name="sums")
+    assert dataset.n_rows == len(ROWS)
+    http = httpx.Client(base_url=api, headers={"Authorization": f"token {tokens['alice']}"}, timeout=60)
+    job = http.post("/v1/jobs", json={"notebook": "train", "parameters": {
+        "base_model": "llama3-standin", "domain": "math", "dataset_id": dataset.id, "max_steps": 2,
+        "name": "alice math"}}).json()
+    assert job["state"] in ("queued", "running"), job
+    deadline = time.monotonic() + 600
+    while (job := http.get(f"/v1/jobs/{job['id']}").json())["state"] in ("queued", "running"):
+        assert time.monotonic() < deadline, http.get(f"/v1/jobs/{job['id']}/logs").json()["text"][-3000:]
+        time.sleep(2)
+    assert job["state"] == "succeeded", http.get(f"/v1/jobs/{job['id']}/logs").json()["text"][-3000:]
+    model = alice.get_run(job["model_id"])
+    assert model.owner == "alice" and model.dataset_id == dataset.id and model.training_outcome.value == "success"
+    assert len(model.loss_curve_data) >= 1
+
+    # B cannot see A's private model, sees it once public, forks it
+    with pytest.raises(NotFound):
+        bob.get_run(model.id)
+    assert httpx.get(f"{api}/v1/runs/{model.id}").status_code == 404  # a visitor neither
+    alice.set_visibility(model.id, "public")
+    assert bob.get_run(model.id).id == model.id
+    fork = bob.fork_run(model.id, owner="bob", name="bob's fork")
+    assert fork.parent_model_id == model.id and fork.owner == "bob" and fork.executed_by.value == "user"
+    assert local.get_run(fork.id).parent_model_id == model.id
+
+    # a visitor reads the public profile data without logging in
+    profile = httpx.get(f"{api}/v1/runs/{model.id}")
+    assert profile.status_code == 200 and profile.json()["name"] == "alice math"
+    assert httpx.get(f"{api}/v1/runs/{model.id}/points").status_code == 200
+    public = httpx.get(f"{url}/services/public/", follow_redirects=False)
+    assert public.status_code == 200  # the public pages need no login
+
+
+def test_expired_revoked_and_forged_tokens_get_401(hub):
+    process, _ = hub
+    url, api = process.url, process.url + "/services/hubkit"
+    sign_up(url, "carol", PASSWORD)
+    short = _token(url, "carol", expires_in=1)
+    time.sleep(2.5)
+    for token in (short, "forged-token"):
+        r = httpx.get(f"{api}/v1/me", headers={"Authorization": f"token {token}"})
+        assert r.status_code == 401, (token, r.text)
+    good = _token(url, "carol")
+    assert httpx.get(f"{api}/v1/me", headers={"Authorization": f"Bearer {good}"}).json()["name"] == "carol"
+    assert httpx.get(f"{api}/v1/me?token={good}").status_code == 401  # never in the address
