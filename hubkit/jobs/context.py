@@ -4,11 +4,14 @@ The same notebook runs as a platform job (under Papermill, started by
 ``hubkit.jobs``) and interactively in JupyterLab. The worker tells the kernel
 about the job through environment variables; :func:`current` reads them and
 falls back to harmless defaults when a person runs the notebook by hand, so
-notebooks never branch on where they run.
+notebooks never branch on where they run. By hand, a template still records
+its name and version: Jupyter tells the kernel its notebook's path
+(``JPY_SESSION_NAME``) and the metadata is read from there.
 """
 from __future__ import annotations
 
 import getpass
+import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +41,11 @@ class JobContext:
     def is_job(self) -> bool:
         return self.job_id is not None
 
+    @property
+    def executed_by(self) -> str:
+        """Jobs are the platform's runs; a notebook run by hand is the user's."""
+        return "platform" if self.is_job else "user"
+
     def cancelled(self) -> bool:
         """True once the job was asked to stop; training loops poll this between steps."""
         return self.cancel_file is not None and self.cancel_file.exists()
@@ -56,17 +64,34 @@ class JobContext:
                 fh.write(f"{int(run_id)}\n")
 
 
+def _template_of_open_notebook() -> tuple[str | None, str | None]:
+    """Name and version of the template open in Jupyter, when this kernel serves one."""
+    path = Path(os.environ.get("JPY_SESSION_NAME", ""))
+    if path.suffix != ".ipynb" or not path.is_file():
+        return None, None
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8")).get("metadata", {}).get("hubkit", {})
+    except (OSError, ValueError):
+        return None, None
+    if not meta.get("template") or not meta.get("name"):
+        return None, None
+    return str(meta["name"]), str(meta.get("version") or "") or None
+
+
 def current() -> JobContext:
     """The job context of this process, read from the environment the worker set."""
     raw_id = os.environ.get(ENV_JOB_ID, "").strip()
     cancel = os.environ.get(ENV_CANCEL_FILE, "").strip()
     runs = os.environ.get(ENV_RUNS_FILE, "").strip()
     owner = (os.environ.get(ENV_OWNER) or os.environ.get("JUPYTERHUB_USER") or getpass.getuser()).strip()
+    template, version = (os.environ.get(ENV_TEMPLATE) or None, os.environ.get(ENV_TEMPLATE_VERSION) or None)
+    if not raw_id:
+        template, version = _template_of_open_notebook()
     return JobContext(
         job_id=int(raw_id) if raw_id else None,
         owner=owner,
-        template=os.environ.get(ENV_TEMPLATE) or None,
-        template_version=os.environ.get(ENV_TEMPLATE_VERSION) or None,
+        template=template,
+        template_version=version,
         cancel_file=Path(cancel) if cancel else None,
         runs_file=Path(runs) if runs else None,
     )

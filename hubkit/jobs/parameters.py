@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import pydantic
 import yaml
 
-from hubkit.errors import ValidationError
+from hubkit.errors import NotFound, ValidationError
 from hubkit.jobs.notebooks import NotebookSource, Parameter
 from hubkit.store import Store
 
@@ -102,9 +102,14 @@ def _check_base_model(source: NotebookSource, values: Mapping[str, Any], store: 
 
 def _check_train(source: NotebookSource, values: Mapping[str, Any], store: Store) -> None:
     """Parameters named like a ``TrainSpec`` (or data-source) setting get that setting's bounds."""
+    from hubkit.train import preset_names
     from hubkit.train.spec import DatasetRef, TrainSpec
 
     _check_base_model(source, values, store)
+    preset = values.get("preset")
+    if preset is not None and preset not in preset_names():
+        raise ValidationError(f"There is no preset {preset!r}; choose one of: {', '.join(preset_names())}.",
+                              field="preset")
     for name, value in values.items():
         info = TrainSpec.model_fields.get(name) if name not in ("dataset", "base_model") else None
         info = info or DatasetRef.model_fields.get(name)
@@ -114,12 +119,23 @@ def _check_train(source: NotebookSource, values: Mapping[str, Any], store: Store
             pydantic.TypeAdapter(Annotated[info.annotation, info]).validate_python(value)
         except pydantic.ValidationError as exc:
             msg = str(exc.errors(include_url=False)[0]["msg"]).removeprefix("Value error, ")
-            raise ValidationError(
-                f"The parameter '{name}' of {source.name} is not a valid setting: {msg[:1].lower()}{msg[1:]}; "
-                f"you gave {value!r}.", field=name, detail=str(exc)) from None
+            msg = msg.replace("Input should be", "must be")
+            extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+            raise ValidationError(f"{extra.get('label', name)} ('{name}') {msg}; you gave {value!r}.",
+                                  field=name, detail=str(exc)) from None
+
+
+def _check_evaluate(source: NotebookSource, values: Mapping[str, Any], store: Store) -> None:
+    _check_base_model(source, values, store)
+    run_id = values.get("run_id")
+    if run_id is not None:
+        try:
+            store.get_run(run_id)
+        except NotFound:
+            raise ValidationError(f"There is no run {run_id} to evaluate.", field="run_id") from None
 
 
 KIND_CHECKS: dict[str, Callable[[NotebookSource, Mapping[str, Any], Store], None]] = {
     "train": _check_train,
-    "evaluate": _check_base_model,
+    "evaluate": _check_evaluate,
 }

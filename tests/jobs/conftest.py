@@ -34,7 +34,7 @@ class JobHub:
 
 
 def make_hub(hub_home: Path, **overrides: object) -> JobHub:
-    settings = load_settings(heartbeat_timeout_s=4.0, **overrides)
+    settings = load_settings(**{"heartbeat_timeout_s": 4.0, **overrides})
     upgrade(settings.database_url)
     store = LocalStore(settings.database_url)
     seed_minimal(store)
@@ -110,6 +110,20 @@ def ray_hub(hub_home: Path, ray_head: str) -> Iterator[JobHub]:
     import hubkit.jobs as jobs
 
     hub = make_hub(hub_home, executor="ray", ray_address=ray_head)
+    yield hub
+    _stop_leftovers(hub)
+    jobs.shutdown()
+
+
+@pytest.fixture
+def train_hub(standin_env: Path) -> Iterator[JobHub]:
+    """A seeded hub with the stand-in models built and every catalog base model registered."""
+    import hubkit.jobs as jobs
+    from hubkit.catalog import base_model_records
+
+    hub = make_hub(standin_env, heartbeat_timeout_s=120.0)
+    for row in base_model_records():
+        hub.store.upsert_base_model(**row)
     yield hub
     _stop_leftovers(hub)
     jobs.shutdown()

@@ -33,7 +33,7 @@ def test_parameters_cell_is_read_with_types_and_help() -> None:
     ({"sleep_s": "fast"}, "sleep_s", "must be a number"),
     ({"npoints": 3}, "npoints", "has no parameter 'npoints'; it takes: base_model, n_points"),
     ({"base_model": "gpt-17"}, "base_model", "There is no base model 'gpt-17'; choose one of: llama3-standin"),
-    ({"seed": -3}, "seed", "'seed' of points is not a valid setting: input should be greater than or equal to 0"),
+    ({"seed": -3}, "seed", "Seed ('seed') must be greater than or equal to 0; you gave -3."),
 ])
 def test_bad_parameter_is_refused_before_queueing(job_hub: JobHub, params: dict, field: str, words: str) -> None:
     with pytest.raises(ValidationError) as err:
