@@ -20,7 +20,7 @@ from typing import Any
 
 import torch
 from peft import PeftModel
-from transformers import Trainer, TrainingArguments, set_seed
+from transformers import PrinterCallback, Trainer, TrainingArguments, set_seed
 
 from hubkit.archive import Archive, open_archive
 from hubkit.config import load_settings
@@ -32,7 +32,7 @@ from hubkit.train import artifacts as art
 from hubkit.train import failures
 from hubkit.train import hardware as hw
 from hubkit.train import inputs, lora
-from hubkit.train.checkpoints import CheckpointRecorder, latest_archived, restore
+from hubkit.train.checkpoints import ArchivedCheckpoint, CheckpointRecorder, latest_archived, restore
 from hubkit.train.guard import DivergenceGuard
 from hubkit.train.models import default_targets, load_base
 from hubkit.train.packing import pack
@@ -231,6 +231,14 @@ def _event_for(outcome: failures.Outcome, stop: StopReason | None) -> tuple[str,
     return None
 
 
+def _resume_point(parent: RunRecord) -> ArchivedCheckpoint:
+    checkpoint = latest_archived(parent.artifacts)
+    if checkpoint is None:
+        raise ValidationError(f"The run {parent.slug} left no complete checkpoint to resume from; "
+                              "start it again or fork it instead.", field="parent_model_id")
+    return checkpoint
+
+
 def _last(history: list[dict[str, Any]], key: str) -> float | None:
     for entry in reversed(history):
         if key in entry:
@@ -259,10 +267,7 @@ def run(spec: TrainSpec | Mapping[str, Any], *, store: Store, owner: str, execut
     precision = hw.resolve_precision(spec.precision, dev)
     base = store.get_base_model(spec.base_model)
     parent = store.get_run(parent_model_id, viewer=owner) if parent_model_id is not None else None
-    checkpoint = latest_archived(parent.artifacts) if parent is not None and relation == "resume" else None
-    if parent is not None and relation == "resume" and checkpoint is None:
-        raise ValidationError(f"The run {parent.slug} left no complete checkpoint to resume from; "
-                              "start it again or fork it instead.", field="parent_model_id")
+    checkpoint = _resume_point(parent) if parent is not None and relation == "resume" else None
 
     say("Checking the data")
     data = inputs.resolve(spec.dataset, store=store, owner=owner, archive=archive, seed=spec.seed)
@@ -307,6 +312,7 @@ def run(spec: TrainSpec | Mapping[str, Any], *, store: Store, owner: str, execut
                 train_dataset=train, eval_dataset=valid, data_collator=collate(pad_id),
                 callbacks=[recorder, CheckpointRecorder(store=store, run_id=record.id, archive=archive)])
             recorder.raw_loss = trainer.pop_raw_loss
+            trainer.remove_callback(PrinterCallback)  # progress goes to the Progress hook, not stdout
             resume_dir = None
             if checkpoint is not None:
                 resume_dir = restore(checkpoint, archive=archive, dest=work / "resume-from")
@@ -395,12 +401,18 @@ def _save_merged(spec: TrainSpec, *, adapter_dir: Path, dest: Path, facts: art.C
     return dest
 
 
-def resume(run_id: int, *, store: Store, owner: str, **kwargs: Any) -> TrainResult:
+def resume(run_id: int, *, store: Store, owner: str, changes: Mapping[str, Any] | None = None,
+           **kwargs: Any) -> TrainResult:
     """Resume a killed, cancelled or time-limited run from its last complete checkpoint.
 
-    The new attempt is a child row (relation "resume") with the parent's settings;
+    The new attempt is a child row (relation "resume") with the parent's settings
+    and data, except for ``changes`` (say, a longer ``max_steps`` or time budget);
     its curve continues from the checkpoint's step.
     """
     parent = store.get_run(run_id, viewer=owner)
-    spec = TrainSpec.parse(parent.config, source=f"run {parent.slug}")
+    _resume_point(parent)
+    settings = {**parent.config, **dict(changes or {})}
+    if parent.dataset_id is not None:
+        settings["dataset"] = {"dataset_id": parent.dataset_id}
+    spec = TrainSpec.parse(settings, source=f"run {parent.slug}")
     return run(spec, store=store, owner=owner, parent_model_id=parent.id, relation="resume", **kwargs)
