@@ -11,20 +11,27 @@
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
+import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
+
+import httpx
 
 from hubkit.config import load_settings
 from hubkit.db import upgrade
-from hubkit.service import BackgroundServer, Identity, StaticTokenAuthenticator, create_app
+from hubkit.service.server import free_port
 from hubkit.store import LocalStore, Store
 from hubkit.store.api import ApiStore
 
 
-def _world(home: Path, users: int) -> tuple[LocalStore, dict[str, str], BackgroundServer]:
+def _world(home: Path, users: int) -> tuple[LocalStore, dict[str, str]]:
     settings = load_settings(home=home, db_url="")
     upgrade(settings.database_url)
     local = LocalStore(settings.database_url)
@@ -33,15 +40,40 @@ def _world(home: Path, users: int) -> tuple[LocalStore, dict[str, str], Backgrou
     tokens = {f"user{i}": f"token-{i}-bench" for i in range(users)}
     for name in tokens:
         local.ensure_user(name, role="developer")
-    auth = StaticTokenAuthenticator({t: Identity(kind="user", name=u, role="developer") for u, t in tokens.items()})
-    server = BackgroundServer(create_app(settings, local, auth, prefix=""))
-    server.start()
-    return local, tokens, server
+    return local, tokens
+
+
+@contextmanager
+def service_process(home: Path, tokens: dict[str, str]) -> Iterator[str]:
+    """The service in its own process, as JupyterHub runs it (no GIL shared with the clients)."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HUBKIT_", "JUPYTERHUB_"))}
+    env.update(HUBKIT_HOME=str(home), HUBKIT_SERVICE_BIND=f"http://127.0.0.1:{port}",
+               HUBKIT_SERVICE_LOG_LEVEL="warning",
+               HUBKIT_DEMO_TOKENS=",".join(f"{t}={u}:developer" for u, t in tokens.items()))
+    proc = subprocess.Popen([sys.executable, "-m", "hubkit.service"], env=env)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise RuntimeError("the service did not start")
+            time.sleep(0.2)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
 
 
 def streaming(runs: int, seconds: float) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as tmp:
-        local, tokens, server = _world(Path(tmp), runs)
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
+        local, tokens = _world(Path(tmp), runs)
+        url = stack.enter_context(service_process(Path(tmp), tokens))
         latencies: list[float] = []
         sent = [0] * runs
         errors: list[str] = []
@@ -50,7 +82,7 @@ def streaming(runs: int, seconds: float) -> dict[str, float]:
 
         def worker(i: int, start: threading.Barrier) -> None:
             name = f"user{i}"
-            store = ApiStore(server.url, token=tokens[name])
+            store = ApiStore(url, token=tokens[name])
             run = store.create_run(owner=name, name=f"stream {i}", domain="math", base_model="llama3-standin")
             with lock:
                 run_ids.append(run.id)
@@ -79,7 +111,6 @@ def streaming(runs: int, seconds: float) -> dict[str, float]:
         for t in threads:
             t.join()
         stored = sum(len(local.loss_points(run_id)) for run_id in run_ids)
-        server.stop()
     lat = sorted(latencies)
     return {"runs": runs, "seconds": seconds, "sent": sum(sent), "stored": stored, "errors": len(errors),
             "p50_ms": 1000 * statistics.median(lat), "p99_ms": 1000 * lat[int(0.99 * (len(lat) - 1))],
@@ -100,15 +131,14 @@ def record_one_run(store: Store, points: int) -> float:
 
 
 def overhead(points: int) -> dict[str, float]:
-    with tempfile.TemporaryDirectory() as tmp:
-        local, tokens, server = _world(Path(tmp), 1)
-        api = ApiStore(server.url, token=tokens["user0"])
+    with tempfile.TemporaryDirectory() as tmp, service_process(Path(tmp), _world(Path(tmp), 1)[1]) as url:
+        local = LocalStore(load_settings(home=Path(tmp), db_url="").database_url)
+        api = ApiStore(url, token="token-0-bench")
         record_one_run(local, 20)  # warm both paths
         record_one_run(api, 20)
         local_s = min(record_one_run(local, points) for _ in range(3))
         api_s = min(record_one_run(api, points) for _ in range(3))
         api.close()
-        server.stop()
     return {"points": points, "local_s": local_s, "api_s": api_s, "ratio": api_s / local_s,
             "local_ms_per_point": 1000 * local_s / points, "api_ms_per_point": 1000 * api_s / points}
 

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 import httpx
 
@@ -91,7 +92,7 @@ class HubProcess:
     def url(self) -> str:
         return public_url(self.env)
 
-    def start(self, timeout_s: float = 120.0) -> HubProcess:
+    def start(self, timeout_s: float = 120.0) -> Self:
         home = hub_home(self.env)
         (home / "hub").mkdir(parents=True, exist_ok=True)
         log = open(self.log_path or home / "hub" / "jupyterhub.log", "ab")  # noqa: SIM115 - lives with the process
@@ -129,7 +130,7 @@ class HubProcess:
             os.killpg(self._proc.pid, signal.SIGKILL)
             self._proc.wait(timeout=10)
 
-    def __enter__(self) -> HubProcess:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,

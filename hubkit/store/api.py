@@ -14,6 +14,7 @@ owner and marks what it writes ``executed_by="user"``.
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
@@ -101,7 +102,8 @@ def _id(value: int | str) -> str:
 class ApiStore(Store):
     """The Store contract over the hubkit service at ``url`` with a JupyterHub ``token``."""
 
-    def __init__(self, url: str, *, token: str | None, timeout_s: float = 60.0) -> None:
+    def __init__(self, url: str, *, token: str | None = None, timeout_s: float = 60.0) -> None:
+        token = token or os.environ.get("JUPYTERHUB_API_TOKEN")  # set in every user server by the hub
         if not token:
             raise errors.ConfigError("ApiStore needs a token (in a JupyterHub server: JUPYTERHUB_API_TOKEN).")
         self.url = url.rstrip("/")

@@ -110,7 +110,7 @@ def hub_auth(monkeypatch):
 
 
 def test_hub_tokens_map_to_identities_and_roles(hub_auth):
-    hub, auth = hub_auth
+    _, auth = hub_auth
     alice = asyncio.run(auth.identify("alice-token"))
     assert (alice.kind, alice.name, alice.role) == ("user", "alice", "developer")
     assert asyncio.run(auth.identify("root-token")).role == "admin"
@@ -143,3 +143,14 @@ def test_the_hub_is_the_default_when_its_api_url_is_set(monkeypatch):
     monkeypatch.delenv("HUBKIT_DEMO_TOKENS")
     with pytest.raises(ConfigError):
         default_authenticator()
+
+
+def test_api_store_in_a_user_server_uses_the_servers_token(svc, monkeypatch):
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", svc.tokens["bob"])
+    monkeypatch.setenv("HUBKIT_SERVICE_URL", svc.url)
+    from hubkit.store import open_store
+
+    store = open_store()
+    run = store.create_run(owner="bob", name="from a kernel", domain="math", base_model="llama3-standin")
+    assert run.owner == "bob" and run.executed_by.value == "user"
+    store.close()
