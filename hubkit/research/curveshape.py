@@ -28,7 +28,8 @@ PLATEAU_WINDOWS = 10
 OVERFIT_RISE = 0.05  # eval loss 5% above its best while training loss kept falling
 
 
-def _number(value: Any) -> float:
+def as_float(value: Any) -> float:
+    """A curve value as a float: JSON-safe strings back to NaN/inf, missing to NaN."""
     if value is None:
         return math.nan
     if isinstance(value, str):
@@ -81,11 +82,11 @@ def _plateau(loss: np.ndarray, steps: np.ndarray) -> tuple[float | None, int | N
     rel = (means[:-1] - means[1:]) / np.maximum(np.abs(means[:-1]), 1e-12)
     flat = rel < PLATEAU_REL
     since = None
-    # The plateau starts after the last window that still improved.
+    # Pair i compares windows i and i+1; the plateau starts at the window after the last improvement.
     improving = np.flatnonzero(~flat)
     start = 0 if len(improving) == 0 else int(improving[-1]) + 1
     if start < len(flat):
-        since = int(steps[chunks[start + 1][0]])
+        since = int(steps[chunks[start][0]])
     return float(flat.mean()), since
 
 
@@ -94,8 +95,8 @@ def curve_features(points: Sequence[dict[str, Any]] | None) -> CurveFeatures:
     if not points:
         return EMPTY
     steps = np.array([int(p.get("step", i)) for i, p in enumerate(points)])
-    raw = np.array([_number(p.get("loss")) for p in points])
-    evals = np.array([_number(p.get("eval_loss")) for p in points])
+    raw = np.array([as_float(p.get("loss")) for p in points])
+    evals = np.array([as_float(p.get("eval_loss")) for p in points])
     bad = np.flatnonzero(np.isinf(raw) | (np.isnan(raw) & np.array([p.get("loss") is not None for p in points])))
     finite = np.isfinite(raw)
     loss, fsteps = raw[finite], steps[finite]

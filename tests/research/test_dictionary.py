@@ -40,7 +40,7 @@ def test_schema_doc_is_up_to_date_with_the_models():
 
 def test_schema_doc_examples_run(world: World, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("HUBKIT_DB_URL", world.store.url)
-    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.S)
+    blocks = re.findall(r"```python\n(.*?)```", DOC.read_text(encoding="utf-8"), flags=re.DOTALL)
     assert len(blocks) == len(dictionary.EXAMPLES)
     namespace: dict = {}
     for block in blocks:

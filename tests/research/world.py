@@ -125,8 +125,21 @@ def build_world(url: str) -> World:
     flat = [{"step": (i + 1) * 10, "epoch": i / 10, "loss": 2.0 - 0.01 * i, "lr": 1e-4, "grad_norm": 1.0,
              **({"eval_loss": 2.0 + 0.02 * i} if i % 2 else {})} for i in range(12)]
     store.append_points(stalled, flat)
-    store.record_event(stalled, "early_stop", {"step": 120, "patience": 3, "best_eval_loss": 2.02})
-    store.finish_run(stalled, outcome="success")
+    store.record_event(stalled, "early_stop", {"step": 120, "improved": False, "checks": 3})
+    store.finish_run(stalled, outcome="failure", failure_class="early_stop_no_improvement",
+                     failure_message="Training stopped early: the loss on held-back data never improved in 3 checks.")
+
+    # Stopped early after improving: an exhibit, but a success.
+    improved = run("reading-improved", domain="reading", dataset="other", base="qwen2-standin")
+    store.append_points(improved, curve(12))
+    store.record_event(improved, "early_stop", {"step": 120, "improved": True, "checks": 3})
+    store.finish_run(improved, outcome="success")
+
+    # An exception, recorded the way training records it.
+    crashed = run("code-crashed", domain="code", dataset="other", base="qwen2-standin", lr=1e-4, r=8)
+    store.append_points(crashed, curve(2))
+    store.finish_run(crashed, outcome="failure", failure_class="exception",
+                     failure_message="Training stopped with an error: ValueError: tokenizer returned no tokens")
 
     # Fine, but users disliked it.
     disliked = run("translation-disliked", domain="translation", dataset="other", owner="bob")
