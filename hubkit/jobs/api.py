@@ -18,7 +18,6 @@ from hubkit.errors import ValidationError
 from hubkit.jobs import notebooks
 from hubkit.jobs.parameters import validate as validate_parameters
 from hubkit.jobs.executors import Executor, Recovery, Resources, create_executor
-from hubkit.jobs.paths import write_owner
 from hubkit.store import Store, open_store
 from hubkit.store.records import JobRecord
 
@@ -71,7 +70,6 @@ def submit(*, notebook: str, parameters: Mapping[str, Any], owner: str,
     executor.check_resources(res)
     job = store.create_job(owner=owner, kind=kind or source.kind, notebook=source.ref, parameters=params,
                            resources=res.model_dump(), executor=executor.name)
-    write_owner(settings, job.id, owner)
     executor.enqueue(job)
     return store.get_job(job.id)
 

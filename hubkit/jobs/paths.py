@@ -22,15 +22,6 @@ def log_path(settings: Settings, job_id: int) -> Path:
     return job_dir(settings, job_id) / "log.txt"
 
 
-def write_owner(settings: Settings, job_id: int, owner: str) -> None:
-    """Keep the owner's username beside the job (job rows only hold the owner's id)."""
-    (job_dir(settings, job_id) / "owner").write_text(owner, encoding="utf-8")
-
-
-def read_owner(settings: Settings, job_id: int) -> str:
-    return (job_dir(settings, job_id) / "owner").read_text(encoding="utf-8").strip()
-
-
 def rerun_kind(notebook_run_id: int) -> str:
     """The job kind of a rerun: it names the notebook run it repeats."""
     return f"{_RERUN}{int(notebook_run_id)}"

@@ -1,6 +1,7 @@
 """Run one job to the end, inside the worker process, and always leave a record.
 
-Reads top to bottom like papermill's ``execute_notebook``: claim the job →
+Reads top to bottom like papermill's ``execute_notebook``: claim the job
+(unless the executor claimed it when it launched the worker) →
 tell the kernel who it works for → execute with Papermill (the output is
 written even when a cell fails) → archive the executed notebook by hash →
 link it to every run the notebook reported → set the job's final state.
@@ -21,7 +22,7 @@ from hubkit.archive import open_archive
 from hubkit.config import Settings, load_settings
 from hubkit.errors import Conflict, HubkitError
 from hubkit.jobs import context, notebooks
-from hubkit.jobs.paths import job_dir, read_owner, rerun_of_kind
+from hubkit.jobs.paths import job_dir, rerun_of_kind
 from hubkit.store import Store, open_store
 
 log = logging.getLogger("hubkit.jobs")
@@ -77,9 +78,9 @@ def run_job(job_id: int, *, settings: Settings | None = None, store: Store | Non
     settings = settings or load_settings()
     store = store or open_store(settings=settings)
     job = store.get_job(job_id)
-    if job.state.value != "queued" and job.state.value != "running":
-        return JobOutcome(job_id, job.state.value, None, [], job.error)
-    store.update_job(job_id, state="running", heartbeat=True)
+    claimed = job.state.value == "running" or (job.state.value == "queued" and store.claim_job(job_id))
+    if not claimed:  # cancelled before it started, or another worker has it
+        return JobOutcome(job_id, store.get_job(job_id).state.value, None, [], job.error)
 
     folder = job_dir(settings, job_id)
     output = folder / "output.ipynb"
@@ -88,7 +89,7 @@ def run_job(job_id: int, *, settings: Settings | None = None, store: Store | Non
     source = notebooks.resolve(job.notebook, settings=settings)
     os.environ.update({
         context.ENV_JOB_ID: str(job_id),
-        context.ENV_OWNER: os.environ.get(context.ENV_OWNER) or read_owner(settings, job_id),
+        context.ENV_OWNER: job.owner or "",
         context.ENV_CANCEL_FILE: str(cancel_file),
         context.ENV_RUNS_FILE: str(runs_file),
         context.ENV_TEMPLATE: source.template or "",

@@ -26,8 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hubkit.config import Settings
 from hubkit.errors import Conflict
-from hubkit.jobs import context
-from hubkit.jobs.paths import log_path, read_owner
+from hubkit.jobs.paths import log_path
 from hubkit.store import Store
 from hubkit.store.records import JobRecord
 
@@ -70,6 +69,8 @@ def is_final(job: JobRecord) -> bool:
 class Executor(ABC):
     name: ClassVar[str]
     poll_interval_s: ClassVar[float] = 0.25
+    claims_at_launch: ClassVar[bool] = False
+    """True when this executor's own queue decides the start (local); else the worker claims the job."""
 
     def __init__(self, *, store: Store, settings: Settings) -> None:
         self.store = store
@@ -119,6 +120,8 @@ class Executor(ABC):
                 continue  # launched already; its worker has not marked it running yet
             if not self._can_start(job, active):
                 continue
+            if self.claims_at_launch and not self.store.claim_job(job.id):
+                continue  # another dispatcher took it
             started.append(self._start(job))
             active.append(self.store.get_job(job.id))
         return started
@@ -145,7 +148,6 @@ class Executor(ABC):
         env["HUBKIT_DB_URL"] = self.settings.database_url
         env["HUBKIT_ARCHIVE_URL"] = self.settings.archive_root
         env["HUBKIT_SERVICE_URL"] = ""  # workers are the platform: they write to the database
-        env[context.ENV_OWNER] = read_owner(self.settings, job.id)
         return env
 
     def settle(self, job: JobRecord) -> JobRecord:

@@ -30,6 +30,7 @@ _PREFIX = "pid:"
 
 class LocalExecutor(Executor):
     name = "local"
+    claims_at_launch = True
 
     def __init__(self, *, store: Store, settings: Settings) -> None:
         super().__init__(store=store, settings=settings)
