@@ -77,8 +77,10 @@ class PreflightReport:
 
 
 def human_duration(seconds: float) -> str:
+    if seconds < 1.5:
+        return "about a second"
     if seconds < 90:
-        return f"about {max(1, round(seconds))} seconds"
+        return f"about {round(seconds)} seconds"
     if seconds < 90 * 60:
         return f"about {round(seconds / 60)} minutes"
     return f"about {seconds / 3600:.1f} hours"
