@@ -218,23 +218,37 @@ class DetectionReport:
     tests: int
     flags: int
     models_flagged: int
-    models_written: int  # models whose stored flags were replaced (new flags, or old ones cleared)
+    models_written: int  # models whose stored flags changed (new, different, or cleared)
+
+
+def _signature(flags: list[CapabilityFlagIn] | list[tuple]) -> frozenset:
+    """What makes two sets of flags the same finding (rounded, so re-reading floats is stable)."""
+    return frozenset((f.domain, f.task, f.reference, round(f.delta, 6), round(f.z, 3), f.sentence) for f in flags)
+
+
+def _stored_flags(engine) -> dict[int, frozenset]:  # type: ignore[no-untyped-def]
+    rows: dict[int, list] = {}
+    with engine.connect() as conn:
+        for r in conn.exec_driver_sql(
+                "SELECT model_id, domain, task, reference, delta, z, sentence FROM capability_flags"):
+            rows.setdefault(int(r[0]), []).append(CapabilityFlagIn(
+                domain=r[1], task=r[2], reference=r[3], delta=r[4], z=r[5], p_value=0.0, q_value=0.0, sentence=r[6]))
+    return {m: _signature(f) for m, f in rows.items()}
 
 
 def detect_all(store: Store, *, alpha: float = ALPHA, progress=None) -> DetectionReport:  # type: ignore[no-untyped-def]
-    """Recompute every model's flags in one pass; only models whose flags exist or change are written."""
+    """Recompute every model's flags in one pass; only models whose findings changed are written."""
     engine = engine_for(store=store)
     evals, baselines = load_scores(engine)
     tests = compare(evals, baselines, alpha=alpha)
     flagged = tests[tests["flag"]] if len(tests) else tests
-    with engine.connect() as conn:
-        before = {int(r[0]) for r in conn.exec_driver_sql("SELECT DISTINCT model_id FROM capability_flags")}
+    stored = _stored_flags(engine)
     now = set(flagged["model_id"].astype(int)) if len(flagged) else set()
-    targets = sorted(before | now)
     by_model = dict(tuple(flagged.groupby("model_id"))) if len(flagged) else {}
+    new = {m: flags_for(rows, m) for m, rows in by_model.items()}
+    targets = sorted(m for m in set(stored) | now if _signature(new.get(m, [])) != stored.get(m, frozenset()))
     for i, model_id in enumerate(targets):
-        rows = by_model.get(model_id)
-        store.replace_capability_flags(model_id, flags_for(rows, model_id) if rows is not None else [])
+        store.replace_capability_flags(model_id, new.get(model_id, []))
         if progress is not None:
             progress(i + 1, len(targets))
     return DetectionReport(models_tested=int(evals["model_id"].nunique()), tests=len(tests), flags=len(flagged),

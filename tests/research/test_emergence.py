@@ -141,11 +141,13 @@ def test_detect_stores_flags_and_recomputes_when_scores_arrive(world: World):
 def test_detect_all_writes_only_what_changed_and_clears_stale_flags(world: World):
     store = world.store
     report = emergence.detect_all(store)
-    assert report.models_flagged == 2 and report.flags == 2
+    assert report.models_flagged == 2 and report.flags == 2 and report.models_written == 2
+    assert emergence.detect_all(store).models_written == 0  # nothing changed, nothing rewritten
     score(store, model_id=world.ids["math-good"], domain="translation", value=0.41)
     report = emergence.detect_all(store)
-    assert report.models_written == 2 and report.models_flagged == 1
+    assert report.models_written == 1 and report.models_flagged == 1
     assert store.list_capability_flags(world.ids["math-good"]) == []
+    assert len(store.list_capability_flags(world.ids["math-child"])) == 1
 
 
 def test_transfer_map_aggregates_source_to_target(world: World):
