@@ -7,6 +7,7 @@ from hubkit.cli import main
 from tests.jobs.conftest import POINTS, JobHub
 
 
+@pytest.mark.slow
 def test_submit_list_logs(job_hub: JobHub, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["jobs", "submit", POINTS, "-p", "n_points", "2", "-p", "seed", "5", "--owner", "alice"]) == 0
     out = capsys.readouterr().out

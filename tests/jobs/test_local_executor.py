@@ -90,6 +90,7 @@ def _group_alive(group: int) -> bool:
     return True
 
 
+@pytest.mark.slow
 def test_concurrency_limit_queues_the_second_job(hub_home: Path) -> None:
     from tests.jobs.conftest import make_hub
 
@@ -105,6 +106,7 @@ def test_concurrency_limit_queues_the_second_job(hub_home: Path) -> None:
         jobs.shutdown()
 
 
+@pytest.mark.slow
 def test_restart_recovery_starts_queued_jobs(hub_home: Path) -> None:
     """A process queues two jobs with room for one, then dies; a new process recovers the queue."""
     from tests.jobs.conftest import make_hub
@@ -133,6 +135,7 @@ def test_restart_recovery_starts_queued_jobs(hub_home: Path) -> None:
         executor.close()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("slots,gpus,expected", [("0,1", 1, "0"), ("0,1", 0, "")])
 def test_gpu_slot_reaches_the_kernel(hub_home: Path, slots: str, gpus: int, expected: str) -> None:
     from tests.jobs.conftest import make_hub

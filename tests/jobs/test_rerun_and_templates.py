@@ -26,6 +26,7 @@ def _edit_metadata(path: Path, **changes: object) -> None:
     path.write_text(json.dumps(nb))
 
 
+@pytest.mark.slow
 def test_rerun_repeats_the_archived_notebook_with_the_same_curve(job_hub: JobHub, tmp_path: Path) -> None:
     notebook = tmp_path / "points.ipynb"
     shutil.copy(POINTS, notebook)
@@ -57,6 +58,7 @@ def test_rerun_of_a_run_without_a_notebook_is_explained(job_hub: JobHub) -> None
         jobs.rerun(run.id, owner="alice", store=job_hub.store, settings=job_hub.settings)
 
 
+@pytest.mark.slow
 def test_publish_checks_then_adds_to_the_gallery(job_hub: JobHub, tmp_path: Path) -> None:
     candidate = tmp_path / "mine.ipynb"
     shutil.copy(POINTS, candidate)
@@ -80,6 +82,7 @@ def test_publish_checks_then_adds_to_the_gallery(job_hub: JobHub, tmp_path: Path
     assert (nb_run.template, nb_run.template_version) == ("class-points", "2")
 
 
+@pytest.mark.slow
 def test_publish_refuses_a_template_that_fails_with_its_defaults(job_hub: JobHub, tmp_path: Path) -> None:
     candidate = tmp_path / "broken.ipynb"
     shutil.copy(POINTS, candidate)
