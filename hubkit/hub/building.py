@@ -47,7 +47,7 @@ class BaseChoice:
     licence: str
     good_at: str
     is_standin: bool
-    available: bool  # registered in this hub's catalog (a real model also needs its weights here)
+    available: bool  # registered in this hub and its weights are on this machine
 
 
 @dataclass(frozen=True)
@@ -73,13 +73,23 @@ def goals() -> list[Goal]:
     return [Goal(d.name, d.title, d.description) for d in DOMAINS.values()]
 
 
+def _weights_here(info: Any) -> bool:
+    """A stand-in is built; a real model's files are in the local Hugging Face cache (never fetched)."""
+    if info.is_standin:
+        return bool(info.built)
+    from huggingface_hub import try_to_load_from_cache
+
+    return isinstance(try_to_load_from_cache(info.hf_id, "config.json"), str)
+
+
 def base_choices(*, session: AppSession) -> list[BaseChoice]:
     """Every catalog base model, stand-ins first, marked when this hub cannot train on it."""
     from hubkit.catalog import list_base_models
 
     registered = {b.key for b in session.store.list_base_models()}
     return [BaseChoice(key=b.key, label=b.label, family=b.family, parameters=b.parameters, licence=b.licence,
-                       good_at=b.good_at, is_standin=b.is_standin, available=b.key in registered)
+                       good_at=b.good_at, is_standin=b.is_standin,
+                       available=b.key in registered and _weights_here(b))
             for b in list_base_models()]
 
 

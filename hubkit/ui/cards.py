@@ -117,9 +117,10 @@ def flags_list(flags: Sequence[CapabilityFlagRecord]) -> str:
 
 def feedback_block(fb: FeedbackSummary) -> str:
     comments = "".join(
-        f"<li>{'👍' if c.thumbs_up else '👎'} <b>{esc(c.author or 'someone')}</b>: {esc(c.text)}</li>"
+        f"<li>{'thumbs up' if c.thumbs_up else 'thumbs down'} from <b>{esc(c.author or 'someone')}</b>: "
+        f"{esc(c.text)}</li>"
         for c in fb.comments)
-    return (f"<p>👍 {fb.up} · 👎 {fb.down}</p>"
+    return (f"<p>Thumbs up: {fb.up} · thumbs down: {fb.down}</p>"
             + (f"<ul>{comments}</ul>" if comments else '<p class="muted">No comments yet.</p>'))
 
 

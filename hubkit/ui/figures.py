@@ -52,7 +52,8 @@ def loss_curve_figure(points: Sequence[Mapping[str, Any]], *, title: str = "Trai
             eval_steps.append(step)
             eval_losses.append(ev)
     fig = go.Figure()
-    fig.add_trace(go.Scatter(x=steps, y=losses, mode="lines", name="training loss",
+    fig.add_trace(go.Scatter(x=steps, y=losses, mode="lines" if len(steps) > 30 else "lines+markers",
+                             name="training loss",
                              line={"color": COLOURS["model"]}))
     if eval_steps:
         fig.add_trace(go.Scatter(x=eval_steps, y=eval_losses, mode="lines+markers", name="held-back loss",

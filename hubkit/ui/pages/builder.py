@@ -39,7 +39,7 @@ def _size(n: int) -> str:
 
 def base_card(b: BaseChoice, *, chosen: bool) -> str:
     standin = badge("offline stand-in", "standin") if b.is_standin else ""
-    missing = "" if b.available else '<div class="error">Not installed on this hub.</div>'
+    missing = "" if b.available else '<div class="muted"><i>Not installed on this hub.</i></div>'
     return (f'<div class="card{" chosen" if chosen else ""}"><div class="title">{esc(b.label)}</div>'
             f"<div>{standin}{badge(b.family)}</div><div>{esc(_size(b.parameters))} · licence {esc(b.licence)}</div>"
             f'<div class="muted">{esc(b.good_at)}</div>{missing}</div>')
@@ -80,7 +80,8 @@ class BuilderPage(W.VBox):
         from hubkit.train import list_presets
 
         self.goals = goals()
-        self.goal = W.ToggleButtons(options=[(g.title, g.name) for g in self.goals], value=self.goals[0].name)
+        self.goal = W.ToggleButtons(options=[(g.title, g.name) for g in self.goals], value=self.goals[0].name,
+                                    style={"button_width": "auto"})
         self.goal_about = W.HTML()
         self.bases = base_choices(session=self.session)
         usable = [b for b in self.bases if b.available]
@@ -89,7 +90,7 @@ class BuilderPage(W.VBox):
         self.base_pick = W.Dropdown(options=[(b.label, b.key) for b in usable], value=self.base_key,
                                     description="Base model")
         self.data_source = W.ToggleButtons(options=[("Use an example dataset", EXAMPLE), ("Upload a file", UPLOAD)],
-                                           value=EXAMPLE)
+                                           value=EXAMPLE, style={"button_width": "auto"})
         self.example_rows = W.IntSlider(value=200, min=20, max=2000, step=20, description="Rows")
         self.upload = W.FileUpload(accept=".jsonl,.json,.csv,.parquet,.txt", multiple=False,
                                    description="Choose file")
@@ -99,7 +100,7 @@ class BuilderPage(W.VBox):
         self.preset_about = W.HTML()
         self.name = W.Text(placeholder="A name for your model", description="Name")
         self.description = W.Textarea(placeholder="What is it for? (optional)", description="About")
-        self.estimate_button = W.Button(description="Estimate time and memory")
+        self.estimate_button = W.Button(description="Estimate time and memory", layout=W.Layout(width="auto"))
         self.estimate = W.HTML()
         self.train_button = W.Button(description="Train", button_style="primary", icon="play")
         self.stop_button = W.Button(description="Stop", button_style="warning", disabled=True)
@@ -282,7 +283,7 @@ class ResultsPanel(W.VBox):
     def __init__(self, session: AppSession, slug: str) -> None:
         self.session, self.slug = session, slug
         p = model_profile(store=session.store, model=slug, viewer=session.viewer)
-        self.thumbs = W.ToggleButtons(options=[("👍 Good", True), ("👎 Not good", False)], value=True)
+        self.thumbs = W.ToggleButtons(options=[("Thumbs up", True), ("Thumbs down", False)], value=True)
         self.comment = W.Textarea(placeholder="What did you notice? (optional)")
         self.send_button = W.Button(description="Send feedback")
         self.publish_button = W.Button(description="Publish", button_style="success", icon="globe")

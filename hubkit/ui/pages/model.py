@@ -56,7 +56,8 @@ class DemoBox(W.VBox):
                                            prompt=self.prompt.value, max_new_tokens=self.length.value):
                 text += piece
                 self.answer.value = page(f"<pre>{esc(text)}</pre>")
-            self.answer.value = page(f"<pre>{esc(text) or '(the model stopped without writing anything)'}</pre>")
+            shown = esc(text) if text.strip() else "(the model stopped without writing anything)"
+            self.answer.value = page(f"<pre>{shown}</pre>")
             self.answer.add_class("hk-done")
             message(self.feedback, "")
         except HubkitError as exc:
@@ -70,7 +71,7 @@ class FeedbackBox(W.VBox):
     def __init__(self, session: AppSession, profile: Profile, on_saved: Any) -> None:
         self.session, self.slug = session, profile.run.slug
         self.summary = html(cards.feedback_block(profile.feedback))
-        self.thumbs = W.ToggleButtons(options=[("👍 Thumbs up", True), ("👎 Thumbs down", False)],
+        self.thumbs = W.ToggleButtons(options=[("Thumbs up", True), ("Thumbs down", False)],
                                       value=profile.feedback.mine if profile.feedback.mine is not None else True)
         self.comment = W.Textarea(placeholder="A comment (optional)", layout=W.Layout(width="60%"))
         self.send_button = W.Button(description="Send feedback")
@@ -155,8 +156,9 @@ class ModelPage(W.VBox):
         if p.is_owner:
             parts.append(OwnerControls(self.session, p))
         parts += [
-            section("Scores", W.HBox([figure_output(score_bars_figure(p.scores, model_name=name)),
-                                      figure_output(score_radar_figure(p.scores, model_name=name))]),
+            section("Scores", *([W.HBox([figure_output(score_bars_figure(p.scores, model_name=name)),
+                                         figure_output(score_radar_figure(p.scores, model_name=name))])]
+                                if any(s.scored for s in p.scores) else []),
                     html(cards.score_table(p.scores))),
             section("Changes outside its own domain", html(cards.flags_list(p.flags))),
             section("Try it", DemoBox(self.session, p.run.slug)) if "adapter" in p.downloads else
