@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from hubkit.evaluate.registry import Registry
-from hubkit.evaluate.sources import DataSource, HumanEvalProblems, MicroworldSplit
+from hubkit.evaluate.sources import DataSource, HumanEvalProblems, MicroworldMathChoices, MicroworldSplit
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,8 @@ DOMAINS.register(EvalDomain(
     name="math",
     title="Math",
     description="Solving arithmetic word problems; the share of final answers that are exactly right.",
-    offline=(TaskSpec("microworld_math", "exact_match", "strict-match", MicroworldSplit("math", 100)),),
+    offline=(TaskSpec("microworld_math", "exact_match", "strict-match", MicroworldSplit("math", 100)),
+             TaskSpec("microworld_math_choice", "acc", source=MicroworldMathChoices(150))),
     standard=(TaskSpec("gsm8k", "exact_match", "strict-match"),),
 ))
 DOMAINS.register(EvalDomain(

@@ -1,10 +1,11 @@
 """Score a run or a base model on every domain and record the results.
 
 Flow, top to bottom: plan the tasks (stamps, skips) → refuse contaminated
-tasks → load the model once → one ``simple_evaluate`` per domain → record one
-evaluation per task in the store (which computes the deltas against the base
-model and the parent under the same stamp). A domain that fails is recorded as
-``error`` and the others still run.
+tasks → load the model once → one ``simple_evaluate`` over every runnable
+task → record one evaluation per task in the store (which computes the deltas
+against the base model and the parent under the same stamp). If that call
+fails, each domain is retried on its own: the failing one is recorded as
+``error`` and the others are still scored.
 """
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ class TaskScore:
 
 @dataclass(frozen=True)
 class EvalProgress:
-    """Reported before each domain and once at the end (``done == total``)."""
+    """Reported once before scoring (``done == 0``), then once per domain as its scores are ready."""
 
     done: int
     total: int
@@ -129,43 +130,57 @@ def _unscored(task: PlannedTask, status: Status, reason: str) -> TaskScore:
                      task.stamp, overlap=task.overlap)
 
 
-def _run_domain(lm: Any, tasks: list[PlannedTask], *, manager: Any, run: RunSettings) -> list[TaskScore]:
+def _simple_evaluate(lm: Any, tasks: list[PlannedTask], *, manager: Any, run: RunSettings) -> dict[str, TaskScore]:
     import lm_eval
 
-    runnable = [t for t in tasks if t.runnable]
-    scores = {t.spec.name: _unscored(t, "refused" if t.overlap else "skipped", t.skip_reason or "")
-              for t in tasks if not t.runnable}
-    if runnable:
+    results = lm_eval.simple_evaluate(
+        model=lm, tasks=[t.lm_task for t in tasks], task_manager=manager, limit=run.limit,
+        apply_chat_template=run.chat_template, fewshot_as_multiturn=run.chat_template,
+        confirm_run_unsafe_code=code_execution_allowed(), log_samples=False,
+        random_seed=SEEDS["random"], numpy_random_seed=SEEDS["numpy"],
+        torch_random_seed=SEEDS["torch"], fewshot_random_seed=SEEDS["fewshot"])
+    return {t.spec.name: _from_results(t, results) for t in tasks}
+
+
+def _score_isolated(lm: Any, tasks: list[PlannedTask], *, manager: Any, run: RunSettings) -> dict[str, TaskScore]:
+    """After a failed joint run: each domain on its own, so one broken task loses only its domain."""
+    scores: dict[str, TaskScore] = {}
+    for name in dict.fromkeys(t.domain.name for t in tasks):
+        group = [t for t in tasks if t.domain.name == name]
         try:
-            results = lm_eval.simple_evaluate(
-                model=lm, tasks=[t.lm_task for t in runnable], task_manager=manager, limit=run.limit,
-                apply_chat_template=run.chat_template, fewshot_as_multiturn=run.chat_template,
-                confirm_run_unsafe_code=code_execution_allowed(), log_samples=False,
-                random_seed=SEEDS["random"], numpy_random_seed=SEEDS["numpy"],
-                torch_random_seed=SEEDS["torch"], fewshot_random_seed=SEEDS["fewshot"])
-            for t in runnable:
-                scores[t.spec.name] = _from_results(t, results)
-        except Exception as exc:  # noqa: BLE001 - one failing domain must not lose the others
+            scores.update(_simple_evaluate(lm, group, manager=manager, run=run))
+        except Exception as exc:  # noqa: BLE001 - recorded as this domain's error
             reason = f"The evaluation failed: {type(exc).__name__}: {str(exc).strip()[:300]}"
-            for t in runnable:
-                scores[t.spec.name] = _unscored(t, "error", reason)
-    return [scores[t.spec.name] for t in tasks]
+            scores.update({t.spec.name: _unscored(t, "error", reason) for t in group})
+    return scores
 
 
 def _evaluate(*, source: ModelSource, planned: list[PlannedTask], manager: Any, run: RunSettings,
               report: EvalReport, progress: Progress | None) -> None:
+    """Load the model once and score every runnable task in one ``simple_evaluate`` call.
+
+    One call, not one per domain: lm-eval batches requests of all tasks
+    together and collects its environment report once, so hubkit costs what a
+    direct call costs and gives the same numbers as the command line with the
+    same task list.
+    """
     order = list(dict.fromkeys(t.domain.name for t in planned))
-    lm = None
-    if any(t.runnable for t in planned):
+    scores = {t.spec.name: _unscored(t, "refused" if t.overlap else "skipped", t.skip_reason or "")
+              for t in planned if not t.runnable}
+    runnable = [t for t in planned if t.runnable]
+    if progress:
+        progress(EvalProgress(0, len(order), None, f"Scoring {len(runnable)} tasks in {len(order)} domains"))
+    if runnable:
         lm = load_lm(source, batch_size=run.batch_size)
         report.model_loads += 1
+        try:
+            scores.update(_simple_evaluate(lm, runnable, manager=manager, run=run))
+        except Exception:  # noqa: BLE001 - retried per domain below, where the error is recorded
+            scores.update(_score_isolated(lm, runnable, manager=manager, run=run))
     for i, name in enumerate(order):
+        report.scores.extend(scores[t.spec.name] for t in planned if t.domain.name == name)
         if progress:
-            progress(EvalProgress(i, len(order), name, f"Scoring {name}"))
-        tasks = [t for t in planned if t.domain.name == name]
-        report.scores.extend(_run_domain(lm, tasks, manager=manager, run=run))
-    if progress:
-        progress(EvalProgress(len(order), len(order), None, "Done"))
+            progress(EvalProgress(i + 1, len(order), name, f"{name} scored"))
 
 
 def evaluate_model(*, store: Store, model_id: int, domains: Sequence[str] | None = None,

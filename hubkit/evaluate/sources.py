@@ -6,8 +6,11 @@ fingerprint in every stamp.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import random
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -45,6 +48,48 @@ class MicroworldSplit:
 
     def describe(self) -> str:
         return f"micro-world {self.domain} eval split, {self.n} items (seed {self.seed})"
+
+
+_FINAL = re.compile(r"^(?P<steps>.*= )(?P<result>-?\d+)(?P<rest>[^=]*)\n#### (?P=result)$", re.DOTALL)
+
+
+def _with_result(answer: str, value: int) -> str:
+    """The same worked answer, ending in ``value`` instead of its own result."""
+    match = _FINAL.match(answer)
+    if match is None:
+        raise ValueError(f"not a worked GSM8K-style answer: {answer!r}")
+    return f"{match['steps']}{value}{match['rest']}\n#### {value}"
+
+
+@dataclass(frozen=True)
+class MicroworldMathChoices:
+    """Math eval items as 4-choice questions: the worked answer with the right or a near result.
+
+    Scored by log-likelihood, this shows arithmetic a small model has learned
+    long before it can produce the exact answer by itself. Distractors are the
+    result off by 1 to 3 (never negative), drawn from a generator seeded by the
+    question, so the file is the same everywhere.
+    """
+
+    n: int
+    seed: int = 0
+
+    def write(self, path: Path) -> None:
+        from hubkit.microworld import items
+
+        rows = []
+        for item in items("math", split="eval", n=self.n, seed=self.seed):
+            result = int(item["answer"].rsplit("####", 1)[1])
+            rng = random.Random(hashlib.sha256(item["question"].encode("utf-8")).digest())
+            near = [v for v in range(result - 3, result + 4) if v != result and v >= 0]
+            values = [result, *rng.sample(near, 3)]
+            rng.shuffle(values)
+            rows.append({"question": item["question"], "choices": [_with_result(item["answer"], v) for v in values],
+                         "answer": values.index(result)})
+        _write_jsonl(path, rows)
+
+    def describe(self) -> str:
+        return f"micro-world math eval split as 4 worked answers, {self.n} items (seed {self.seed})"
 
 
 @dataclass(frozen=True)

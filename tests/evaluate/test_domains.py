@@ -11,7 +11,7 @@ import yaml
 from hubkit.errors import Conflict, NotFound
 from hubkit.evaluate import DOMAINS, SUITES, EvalDomain, TaskSpec
 from hubkit.evaluate.registry import Registry
-from hubkit.evaluate.sources import MicroworldSplit
+from hubkit.evaluate.sources import HumanEvalProblems
 from hubkit.evaluate.suites import TASKS_DIR, offline_specs, task_folder, task_manager
 
 REQUIRED = {"math", "code", "general", "reasoning", "translation", "reading"}
@@ -70,7 +70,7 @@ def test_lm_eval_loads_every_offline_task_from_the_rendered_folder(hub_home: Pat
 
 
 def _expected_items(spec: TaskSpec) -> int:
-    return spec.source.n if isinstance(spec.source, MicroworldSplit) else 164
+    return 164 if isinstance(spec.source, HumanEvalProblems) else spec.source.n
 
 
 def _digests(folder: Path) -> dict[str, str]:

@@ -24,14 +24,16 @@ def test_a_run_is_scored_and_every_task_is_recorded_with_its_stamp(world: EvalWo
 
     assert report.model_loads == 1
     assert [(s.domain, s.task, s.status) for s in report.scores] == [
-        ("math", "microworld_math", "scored"), ("general", "microworld_general", "scored")]
+        ("math", "microworld_math", "scored"), ("math", "microworld_math_choice", "scored"),
+        ("general", "microworld_general", "scored")]
     general = report.score("general")
     assert general.n_samples == 4 and 0 <= general.value <= 1 and general.stderr is not None
-    assert [e.domain for e in events] == ["math", "general", None] and events[-1].done == events[-1].total
+    assert [(e.done, e.domain) for e in events] == [(0, None), (1, "math"), (2, "general")]
+    assert events[-1].done == events[-1].total == 2
 
     rows = world.store.list_evaluations(model_id=run.id)
-    assert {(r.task, r.status, r.n_samples) for r in rows} == {("microworld_math", "scored", 4),
-                                                               ("microworld_general", "scored", 4)}
+    assert {(r.task, r.status, r.n_samples) for r in rows} == {
+        ("microworld_math", "scored", 4), ("microworld_math_choice", "scored", 4), ("microworld_general", "scored", 4)}
     scores = world.store.get_run(run.id).benchmark_scores
     assert scores["general"]["microworld_general"]["value"] == general.value
     assert scores["general"]["microworld_general"]["stamp"]["limit"] == 4
@@ -64,7 +66,7 @@ def test_the_base_model_is_scored_once_per_stamp(world: EvalWorld) -> None:
     assert first.model_loads == 1 and again.model_loads == 0
     assert all(s.cached for s in again.scores)
     assert [s.value for s in again.scores] == [s.value for s in first.scores]
-    assert len(world.store.list_evaluations(base_model=BASE_KEY)) == 2
+    assert len(world.store.list_evaluations(base_model=BASE_KEY)) == 3
     other = evaluate_base(store=world.store, base_key=BASE_KEY, domains=["general"], limit=3)
     assert other.model_loads == 1  # a different limit is a different stamp
 
@@ -136,3 +138,21 @@ def test_a_run_without_an_adapter_cannot_be_evaluated(world: EvalWorld) -> None:
     run = world.finished_run(adapter=False, outcome="failure")
     with pytest.raises(EvaluationError, match="no adapter"):
         evaluate_model(store=world.store, model_id=run.id, **QUICK)
+
+
+def test_a_domain_that_fails_is_recorded_as_an_error_and_the_others_are_still_scored(
+        world: EvalWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUBKIT_ALLOW_CODE_EXECUTION", "1")
+    run = world.finished_run()
+
+    def operator_turns_code_off(event: EvalProgress) -> None:
+        if event.done == 0:  # planned with code on, scored with code off
+            monkeypatch.setenv("HUBKIT_ALLOW_CODE_EXECUTION", "0")
+
+    report = evaluate_model(store=world.store, model_id=run.id, domains=["general", "code"], limit=2,
+                            progress=operator_turns_code_off)
+    assert report.score("general").status == "scored"
+    for task in ("microworld_code", "hubkit_humaneval"):
+        score = report.score("code", task)
+        assert score.status == "error" and score.value is None and "failed" in score.reason
+    assert {r.status for r in world.store.list_evaluations(model_id=run.id)} == {"scored", "error"}
