@@ -136,6 +136,12 @@ class Store(ABC):
     @abstractmethod
     def replace_capability_flags(self, run_id: int, flags: Sequence[CapabilityFlagIn]) -> list[CapabilityFlagRecord]: ...
 
+    def replace_capability_flags_many(
+        self, flags_by_run: Mapping[int, Sequence[CapabilityFlagIn]]
+    ) -> dict[int, list[CapabilityFlagRecord]]:
+        """Replace the flags of many runs; SQL stores do it in one transaction."""
+        return {run_id: self.replace_capability_flags(run_id, flags) for run_id, flags in flags_by_run.items()}
+
     # --- jobs ----------------------------------------------------------------
     @abstractmethod
     def create_job(self, *, owner: str, kind: str, notebook: str, parameters: Mapping[str, Any],

@@ -615,20 +615,31 @@ class LocalStore(Store):
         except IntegrityError:  # the same user's first feedback raced itself
             return self._write(fn)
 
+    @staticmethod
+    def _replace_flags(session: Session, run_id: int, flags: Sequence[CapabilityFlagIn]) -> list[CapabilityFlagRecord]:
+        LocalStore._model(session, run_id, lock=True)
+        for old in session.scalars(select(m.CapabilityFlag).where(m.CapabilityFlag.model_id == run_id)):
+            session.delete(old)
+        session.flush()
+        rows = [m.CapabilityFlag(model_id=run_id, created_at=_now(), **f.model_dump()) for f in flags]
+        session.add_all(rows)
+        session.flush()
+        return [CapabilityFlagRecord.model_validate(r) for r in rows]
+
+    @staticmethod
+    def _parse_flags(flags: Sequence[CapabilityFlagIn]) -> list[CapabilityFlagIn]:
+        return [f if isinstance(f, CapabilityFlagIn) else CapabilityFlagIn.model_validate(f) for f in flags]
+
     def replace_capability_flags(self, run_id: int, flags: Sequence[CapabilityFlagIn]) -> list[CapabilityFlagRecord]:
-        parsed = [f if isinstance(f, CapabilityFlagIn) else CapabilityFlagIn.model_validate(f) for f in flags]
+        parsed = self._parse_flags(flags)
+        return self._write(lambda session: self._replace_flags(session, run_id, parsed))
 
-        def fn(session: Session) -> list[CapabilityFlagRecord]:
-            self._model(session, run_id, lock=True)
-            for old in session.scalars(select(m.CapabilityFlag).where(m.CapabilityFlag.model_id == run_id)):
-                session.delete(old)
-            session.flush()
-            rows = [m.CapabilityFlag(model_id=run_id, created_at=_now(), **f.model_dump()) for f in parsed]
-            session.add_all(rows)
-            session.flush()
-            return [CapabilityFlagRecord.model_validate(r) for r in rows]
-
-        return self._write(fn)
+    def replace_capability_flags_many(
+        self, flags_by_run: Mapping[int, Sequence[CapabilityFlagIn]]
+    ) -> dict[int, list[CapabilityFlagRecord]]:
+        parsed = {run_id: self._parse_flags(flags) for run_id, flags in flags_by_run.items()}
+        return self._write(lambda session: {run_id: self._replace_flags(session, run_id, flags)
+                                            for run_id, flags in parsed.items()})
 
     # --- jobs ----------------------------------------------------------------
     @staticmethod

@@ -300,3 +300,15 @@ def test_notebook_runs_record_reruns(store):
 def test_a_scored_evaluation_needs_a_value():
     with pytest.raises(Exception, match="needs a value"):
         EvaluationIn(domain="math", task="t", metric="acc", value=None)
+
+
+def test_capability_flags_are_replaced_per_run_and_in_bulk(store):
+    from hubkit.store.records import CapabilityFlagIn
+
+    a, b = _run(store, name="a"), _run(store, name="b")
+    flag = CapabilityFlagIn(domain="translation", task="t", reference="base", delta=0.1, z=3.0,
+                            p_value=0.001, q_value=0.004, sentence="rose")
+    store.replace_capability_flags(a.id, [flag])
+    store.replace_capability_flags_many({a.id: [], b.id: [flag, flag.model_copy(update={"task": "u"})]})
+    assert store.list_capability_flags(a.id) == []
+    assert sorted(f.task for f in store.list_capability_flags(b.id)) == ["t", "u"]
