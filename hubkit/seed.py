@@ -8,7 +8,7 @@ example whose run already exists is skipped.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -100,7 +100,7 @@ def _spec(example: Example) -> dict[str, Any]:
 
 
 def seed(*, settings: Settings | None = None, progress: Callable[[str], None] | None = None,
-         evaluate: bool = True) -> SeedReport:
+         evaluate: bool = True, examples: Sequence[Example] = EXAMPLES) -> SeedReport:
     """Train, evaluate and annotate the example runs that are not there yet."""
     from hubkit.bootstrap import init_platform
     from hubkit.train import run as train
@@ -112,13 +112,13 @@ def seed(*, settings: Settings | None = None, progress: Callable[[str], None] | 
     for username, role in USERS.items():
         store.ensure_user(username, role=role)
     report = SeedReport()
-    for i, example in enumerate(EXAMPLES, 1):
+    for i, example in enumerate(examples, 1):
         existing = _existing(store, example)
         if existing is not None:
             report.skipped.append(example.key)
             report.runs[example.key] = existing
             continue
-        say(f"[{i}/{len(EXAMPLES)}] training {example.name} ({example.domain} on {example.base_model})")
+        say(f"[{i}/{len(examples)}] training {example.name} ({example.domain} on {example.base_model})")
         parent = report.runs.get(example.parent) if example.parent else None
         result = train(_spec(example), store=store, owner=example.owner, parent_model_id=parent,
                        relation=example.relation if parent else None)
