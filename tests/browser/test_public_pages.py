@@ -60,3 +60,17 @@ def test_profile_shows_everything_and_the_demo_generates(hub, page):
     page.get_by_role("button", name="Download model card").click()
     page.get_by_text("⬇ Model card").wait_for(timeout=30_000)
     screenshot(page, "profile")
+
+
+@pytest.mark.parametrize(("app", "text", "content"), [
+    ("museum", "Failure Museum", "Too hot"),
+    ("genealogy", "Dataset Genealogy", "public models"),
+    ("observatory", "Capability Observatory", "flagged change"),
+])
+def test_research_pages_render_with_content(hub, page, app, text, content):
+    open_app(page, hub.app(app), text=text)
+    page.get_by_text(content).first.wait_for(timeout=60_000)
+    if app != "observatory":
+        page.locator(".js-plotly-plot").first.wait_for()
+    screenshot(page, app)
+    assert page.dialogs == []

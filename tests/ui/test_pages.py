@@ -15,7 +15,7 @@ def test_hub_page_filters_sorts_and_pages(hub_store, world):
     assert page.count.value == "4 models"
     page.family.value = "llama3"
     assert page.count.value == "2 models" and "Too hot" not in page.results.value
-    page.family.value = None
+    page.family.value = ""
     page.search.value = "hot"
     assert page.count.value == "1 model" and "Too hot" in page.results.value
     page.search.value = ""
@@ -100,8 +100,20 @@ def test_leaderboard_page_orders_filters_and_stamps(hub_store, world):
     assert len(page.stamp.options) == 3  # "most used" and the two stamps
     page.stamp.value = page.stamp.options[2][1]
     assert "Math whiz" not in page.table.value and "shots 5" in page.about.value
-    page.stamp.value = None
+    page.stamp.value = ""
     page.method.value = "fork"
     assert "Math whiz plus" in page.table.value and "Math whiz<" not in page.table.value
     page.domain.value = "reading"
     assert "No model has been scored" in page.table.value
+
+
+def test_every_picker_shows_a_choice(hub_store, world):
+    """A Dropdown whose value is None shows an empty box: "any" must be a real option."""
+    from hubkit.ui.pages import genealogy_page, museum_page, observatory_page
+
+    session = AppSession(store=hub_store, user="alice")
+    for page in (hub_page(session), leaderboards_page(session), model_page(session, world.math_model.slug),
+                 museum_page(session), genealogy_page(session), observatory_page(session)):
+        for w in walk(page):
+            if isinstance(w, W.Dropdown) and w.options:
+                assert w.index is not None, (type(page).__name__, w.description)

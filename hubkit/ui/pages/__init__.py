@@ -10,18 +10,18 @@ from hubkit.ui.pages.builder import BuilderPage, builder_page
 from hubkit.ui.pages.hub import HubPage, hub_page
 from hubkit.ui.pages.leaderboards import LeaderboardsPage, leaderboards_page
 from hubkit.ui.pages.model import ModelPage, model_page
+from hubkit.ui.pages.research import (
+    GenealogyPage,
+    MuseumPage,
+    ObservatoryPage,
+    genealogy_page,
+    museum_page,
+    observatory_page,
+)
 from hubkit.ui.widgets import query_params
 
 __all__ = [
-           "AppSession",
-           "BuilderPage",
-           "HubPage",
-           "LeaderboardsPage",
-           "ModelPage",
-           "builder_page",
-           "hub_page",
-           "leaderboards_page",
-           "model_page",
-           "open_session",
-           "query_params",
+    "AppSession", "BuilderPage", "GenealogyPage", "HubPage", "LeaderboardsPage", "ModelPage", "MuseumPage",
+    "ObservatoryPage", "builder_page", "genealogy_page", "hub_page", "leaderboards_page", "model_page",
+    "museum_page", "observatory_page", "open_session", "query_params",
 ]

@@ -72,9 +72,9 @@ class DeveloperForm(W.VBox):
             if name in _SKIP:
                 continue
             if "choices" in info:
-                options = ([("(detect)", None)] if not info["required"] and info["default"] is None else []) + [
+                options = ([("(detect)", "")] if not info["required"] and info["default"] is None else []) + [
                     (str(c), c) for c in info["choices"]]
-                widget: W.ValueWidget = W.Dropdown(options=options, value=info["default"])
+                widget: W.ValueWidget = W.Dropdown(options=options, value=info["default"] or "")
             elif isinstance(info["default"], bool):
                 widget = W.Checkbox(value=info["default"], indent=False)
             else:
@@ -115,7 +115,8 @@ class DeveloperForm(W.VBox):
             raw = widget.value
             is_text = isinstance(self.help[name]["default"], str) or "maxLength" in self.help[name]
             try:
-                value = _value(raw, is_text=is_text) if isinstance(widget, W.Text) else raw
+                value = _value(raw, is_text=is_text) if isinstance(widget, W.Text) else (
+                    None if raw == "" else raw)
             except yaml.YAMLError:
                 value = raw
             _set(spec, name, value)
@@ -149,6 +150,8 @@ class DeveloperForm(W.VBox):
                 value = _get(spec, name)
                 if value is None:
                     value = self.help[name]["default"]
+                if isinstance(widget, W.Dropdown) and value is None:
+                    value = ""
                 widget.value = value if not isinstance(widget, W.Text) else _text(value)
         finally:
             self._loading = False

@@ -5,11 +5,11 @@ import ipywidgets as W
 
 from hubkit.hub import SORTS, AppSession, BrowseQuery, browse
 from hubkit.ui.cards import model_cards
-from hubkit.ui.choices import domain_options, family_options
+from hubkit.ui.choices import ANY, chosen, domain_options, family_options
 from hubkit.ui.html import page, plural
 from hubkit.ui.widgets import Pager, html
 
-OUTCOMES = {"Any outcome": None, "Trained": "success", "Failed": "failure", "Stopped early": "partial"}
+OUTCOMES = {"Any outcome": ANY, "Trained": "success", "Failed": "failure", "Stopped early": "partial"}
 PAGE_SIZE = 24
 
 
@@ -37,8 +37,8 @@ class HubPage(W.VBox):
         self.show(0)
 
     def query(self, page_number: int) -> BrowseQuery:
-        return BrowseQuery(search=self.search.value.strip(), domain=self.domain.value, base_family=self.family.value,
-                           outcome=self.outcome.value, sort=self.sort.value, page=page_number, page_size=PAGE_SIZE)
+        return BrowseQuery(search=self.search.value.strip(), domain=chosen(self.domain.value),
+                           base_family=chosen(self.family.value), outcome=chosen(self.outcome.value), sort=self.sort.value, page=page_number, page_size=PAGE_SIZE)
 
     def show(self, page_number: int) -> None:
         result = browse(store=self.session.store, viewer=self.session.viewer, query=self.query(page_number))

@@ -5,7 +5,7 @@ import ipywidgets as W
 
 from hubkit.hub import METHODS, AppSession, BoardQuery, board_tasks, leaderboard
 from hubkit.ui.cards import leaderboard_table, stamp_words
-from hubkit.ui.choices import domain_options, family_options
+from hubkit.ui.choices import ANY, chosen, domain_options, family_options
 from hubkit.ui.html import esc, page, plural
 from hubkit.ui.widgets import Pager, html
 
@@ -51,27 +51,27 @@ class LeaderboardsPage(W.VBox):
         try:
             if tasks:
                 names = board_tasks(store=self.session.store, domain=self.domain.value)
-                self.task.options = [("Most used", None)] + [(t, t) for t in names]
-                self.task.value = None
+                self.task.options = [("Most used", ANY)] + [(t, t) for t in names]
+                self.task.value = ANY
             if tasks or stamps:
-                self.stamp.options = [("Most used", None)]
-                self.stamp.value = None
+                self.stamp.options = [("Most used", ANY)]
+                self.stamp.value = ANY
         finally:
             self._quiet = False
         self.show(0)
 
     def show(self, page_number: int) -> None:
         board = leaderboard(store=self.session.store, query=BoardQuery(
-            domain=self.domain.value, task=self.task.value, stamp_hash=self.stamp.value,
-            base_family=self.family.value, method=self.method.value, order=self.order.value,
+            domain=self.domain.value, task=chosen(self.task.value), stamp_hash=chosen(self.stamp.value),
+            base_family=chosen(self.family.value), method=self.method.value, order=self.order.value,
             page=page_number, page_size=self.page_size))
         self._quiet = True
         try:
-            choices = [("Most used", None)] + [
+            choices = [("Most used", ANY)] + [
                 (f"{s.stamp_hash[:10]} ({plural(s.models, 'model')})", s.stamp_hash) for s in board.stamps]
             if list(self.stamp.options) != choices:
                 self.stamp.options = choices
-                self.stamp.value = board.query.stamp_hash
+                self.stamp.value = board.query.stamp_hash or ANY
         finally:
             self._quiet = False
         task = esc(board.task) if board.task else "–"
