@@ -17,6 +17,7 @@ from typing import Any, Literal
 
 from hubkit.evaluate.contamination import count_overlap
 from hubkit.evaluate.models import ModelSource, load_lm, model_source
+from hubkit.evaluate.offline import no_downloads
 from hubkit.evaluate.plan import PlannedTask, plan_tasks, select_domains
 from hubkit.evaluate.sandbox import code_execution_allowed
 from hubkit.evaluate.stamps import DEFAULT_BATCH_SIZE, SEEDS, RunSettings
@@ -193,7 +194,7 @@ def evaluate_model(*, store: Store, model_id: int, domains: Sequence[str] | None
     base = store.get_base_model(run_record.base_model_id)
     chosen = select_domains(domains)
     report = EvalReport(suite=suite, model_id=run_record.id, base_model=base.key)
-    with model_source(base=base, run=run_record) as source:
+    with no_downloads(), model_source(base=base, run=run_record) as source:
         run = _settings_for(source, limit)
         manager = task_manager(suite)
         planned = plan_tasks(domains=chosen, suite=suite, task_manager=manager, run=run)
@@ -222,7 +223,7 @@ def evaluate_base(*, store: Store, base_key: str, domains: Sequence[str] | None 
     base = store.get_base_model(base_key)
     chosen = select_domains(domains)
     report = EvalReport(suite=suite, model_id=None, base_model=base.key)
-    with model_source(base=base) as source:
+    with no_downloads(), model_source(base=base) as source:
         run = _settings_for(source, limit)
         manager = task_manager(suite)
         planned = plan_tasks(domains=chosen, suite=suite, task_manager=manager, run=run)

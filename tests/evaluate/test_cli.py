@@ -33,13 +33,25 @@ def test_an_unknown_model_is_a_plain_error(world: EvalWorld, capsys: pytest.Capt
 
 
 @pytest.mark.slow
-def test_standard_tasks_without_local_data_are_skipped_with_a_reason(
+def test_standard_tasks_without_local_data_are_skipped_never_downloaded(
         world: EvalWorld, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import datasets.config
+    import huggingface_hub.constants
+
     from hubkit.evaluate import evaluate_base
 
-    monkeypatch.setenv("HF_HOME", str(tmp_path / "empty-hf-cache"))
-    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "empty-hf-cache" / "datasets"))
-    report = evaluate_base(store=world.store, base_key=BASE_KEY, domains=["math", "code"], suite="standard")
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)  # as if online
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", False)
+    monkeypatch.setenv("HF_DATASETS_CACHE", str(tmp_path / "empty-hf-cache"))
+    seen: list[bool] = []
+
+    def during(event) -> None:  # type: ignore[no-untyped-def]
+        seen.append(huggingface_hub.constants.is_offline_mode() and datasets.config.HF_HUB_OFFLINE)
+
+    report = evaluate_base(store=world.store, base_key=BASE_KEY, domains=["math", "code"], suite="standard",
+                           progress=during)
+    assert seen and all(seen)
+    assert huggingface_hub.constants.HF_HUB_OFFLINE is False  # switched back afterwards
     gsm8k, humaneval = report.score("math", "gsm8k"), report.score("code", "hubkit_humaneval")
     assert gsm8k.status == "skipped" and "not on this machine" in gsm8k.reason and gsm8k.value is None
     assert humaneval.status == "skipped" and "HUBKIT_ALLOW_CODE_EXECUTION" in humaneval.reason
