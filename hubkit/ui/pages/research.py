@@ -92,6 +92,7 @@ class MuseumPage(W.VBox):
                           has_next=(page_number + 1) * PAGE_SIZE < len(f), pages=max(1, -(-len(f) // PAGE_SIZE)))
         self.pick.options = [("Open an exhibit…", ANY)] + [(f"{r.name} ({r.failure_class})", r.slug)
                                                               for r in window.itertuples(index=False)]
+        self.pick.value = ANY
 
     @staticmethod
     def _shape(r: Any) -> str:
