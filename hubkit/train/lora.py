@@ -1,6 +1,8 @@
 """The LoRA adapter: which layers get one, and the PEFT config built from a `TrainSpec`."""
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -9,9 +11,6 @@ from peft import LoraConfig, PeftModel, get_peft_model
 from hubkit.errors import ValidationError
 from hubkit.train.spec import TrainSpec
 
-# The LoRA settings an existing adapter fixes; continuing from it keeps them.
-ADAPTER_FIELDS = ("lora_r", "lora_alpha", "lora_dropout", "target_modules", "lora_bias", "use_rslora",
-                  "use_dora")
 
 
 def linear_module_names(model: torch.nn.Module) -> set[str]:
@@ -46,14 +45,15 @@ def attach(model: torch.nn.Module, spec: TrainSpec, targets: list[str]) -> PeftM
     return get_peft_model(model, lora_config(spec, targets))
 
 
-def settings_of(adapter: PeftModel) -> dict[str, Any]:
-    """An existing adapter's LoRA settings in `TrainSpec` terms (recorded when continuing from it)."""
-    cfg = adapter.peft_config["default"]
-    targets = cfg.target_modules
+def settings_from_folder(folder: Path) -> dict[str, Any]:
+    """A saved adapter's LoRA settings in `TrainSpec` terms (they win when training continues from it)."""
+    cfg = json.loads((folder / "adapter_config.json").read_text(encoding="utf-8"))
+    targets = cfg["target_modules"]
     return {
-        "lora_r": cfg.r, "lora_alpha": float(cfg.lora_alpha), "lora_dropout": cfg.lora_dropout,
-        "target_modules": sorted(targets) if not isinstance(targets, str) else [targets],
-        "lora_bias": cfg.bias, "use_rslora": cfg.use_rslora, "use_dora": bool(cfg.use_dora),
+        "lora_r": int(cfg["r"]), "lora_alpha": float(cfg["lora_alpha"]), "lora_dropout": float(cfg["lora_dropout"]),
+        "target_modules": sorted([targets] if isinstance(targets, str) else targets), "target_mlp": False,
+        "lora_bias": cfg.get("bias", "none"), "use_rslora": bool(cfg.get("use_rslora", False)),
+        "use_dora": bool(cfg.get("use_dora", False)),
     }
 
 

@@ -24,6 +24,7 @@ from hubkit.errors import ValidationError
 from hubkit.store.base import Store
 from hubkit.train import hardware as hw
 from hubkit.train import lora
+from hubkit.train.failures import free_device_memory
 from hubkit.train.models import check_chat_template, default_targets, family_of, load_base
 from hubkit.train.spec import TrainSpec
 
@@ -196,6 +197,8 @@ def preflight(spec: TrainSpec, *, device: str | hw.DeviceInfo | None = None, sto
         seconds_per_step = factor * parameters * spec.batch_size * seq_len * spec.gradient_accumulation \
             / ASSUMED_FLOPS[dev.kind]
         method = "flops"
+    del peft_model, model
+    free_device_memory()
     seconds_per_epoch = seconds_per_step * steps_per_epoch
     total_seconds = seconds_per_step * total_steps
 

@@ -38,15 +38,21 @@ class Progress(Protocol):
 class PointWriter:
     """Sends points to ``store.append_points`` from one background thread.
 
-    A failed write keeps its points and is retried on the next round, so a
-    store hiccup delays points but never drops them; ``close`` flushes
-    synchronously and raises if the store still refuses.
+    Writes are at least ``min_interval_s`` apart: when steps are faster than
+    that, the points logged meanwhile travel together, so the database sees a
+    few transactions a second however fast training is. A failed write keeps
+    its points and is retried on the next round, so a store hiccup delays
+    points but never drops them; ``close`` flushes synchronously and raises if
+    the store still refuses.
     """
 
-    def __init__(self, store: Store, run_id: int, *, heartbeat_s: float = 15.0) -> None:
+    def __init__(self, store: Store, run_id: int, *, heartbeat_s: float = 15.0,
+                 min_interval_s: float = 0.25) -> None:
         self.store = store
         self.run_id = run_id
         self.heartbeat_s = heartbeat_s
+        self.min_interval_s = min_interval_s
+        self._last_send = 0.0
         self.sent = 0
         self._queue: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self._pending: list[dict[str, Any]] = []
@@ -70,6 +76,7 @@ class PointWriter:
                 return stop
 
     def _send(self) -> None:
+        self._last_send = time.monotonic()
         if not self._pending:
             self.store.heartbeat(self.run_id)
             return
@@ -86,6 +93,10 @@ class PointWriter:
             except queue.Empty:
                 item = _TICK
             stop = self._collect(item)
+            wait = self._last_send + self.min_interval_s - time.monotonic()
+            if not stop and wait > 0:
+                time.sleep(wait)
+                stop = self._collect(_TICK)
             if stop:
                 return  # close() sends the rest itself, so a refusal reaches the caller
             try:

@@ -10,6 +10,8 @@ with every point already streamed.
 from __future__ import annotations
 
 import contextlib
+import os
+import shutil
 import signal
 import threading
 import time
@@ -58,6 +60,7 @@ class TrainResult:
     adapter_dir: Path | None
     merged_dir: Path | None
     train_seconds: float
+    """Seconds in the training loop, checkpoints included (loading, data and final artifacts excluded)."""
     train_tokens: int
     """Tokens (padding excluded) in the batches trained on."""
     spec: TrainSpec
@@ -144,28 +147,38 @@ def _open_record(spec: TrainSpec, *, store: Store, owner: str, data: inputs.Trai
     return store.fork_run(parent.id, relation=relation or "fork", domain=spec.domain, **common)
 
 
-def _prepare_model(spec: TrainSpec, *, parent: RunRecord | None, relation: str | None, archive: Archive,
-                   work: Path, device: hw.DeviceInfo, precision: str, architecture: str,
-                   family: str) -> tuple[PeftModel, Any, dict[str, Any]]:
+def _parent_adapter(parent: RunRecord, *, archive: Archive) -> Path:
+    """The parent's archived adapter, unpacked once into a cache keyed by its hash."""
+    digest = parent.artifacts.get("adapter")
+    if not digest:
+        raise ValidationError(f"The model {parent.slug} has no adapter to start from.", field="parent_model_id")
+    folder = load_settings().home / "cache" / "adapters" / str(digest)
+    if not (folder / "adapter_config.json").is_file():
+        shutil.rmtree(folder, ignore_errors=True)
+        staging = archive.get_dir(str(digest), folder.with_name(f".{digest}.{os.getpid()}"))
+        try:
+            staging.rename(folder)
+        except OSError:  # another run unpacked it first
+            shutil.rmtree(staging, ignore_errors=True)
+    return folder
+
+
+def _prepare_model(spec: TrainSpec, *, parent_adapter: Path | None, device: hw.DeviceInfo, precision: str,
+                   architecture: str, family: str) -> tuple[PeftModel, Any]:
     """Base model with a fresh adapter, or with the parent's adapter to train further."""
     model, tokenizer = load_base(spec.base_model, **hw.load_arguments(device, precision))
     set_seed(spec.seed)
-    if parent is not None and relation in ("fork", "continue"):
-        digest = parent.artifacts.get("adapter")
-        if not digest:
-            raise TrainingError(f"The model {parent.slug} has no adapter to start from.",
-                                failure_class="exception")
-        folder = archive.get_dir(digest, work / "parent-adapter")
-        peft_model = PeftModel.from_pretrained(model, str(folder), is_trainable=True)
-        return peft_model, tokenizer, lora.settings_of(peft_model)
+    if parent_adapter is not None:
+        return PeftModel.from_pretrained(model, str(parent_adapter), is_trainable=True), tokenizer
     targets = spec.target_modules or default_targets(family, mlp=spec.target_mlp)
     lora.check_targets(targets, model, architecture=architecture)
-    return lora.attach(model, spec, targets), tokenizer, {"target_modules": list(targets)}
+    return lora.attach(model, spec, targets), tokenizer
 
 
-def _training_arguments(spec: TrainSpec, *, out: Path, has_validation: bool, device: hw.DeviceInfo,
-                        precision: str) -> TrainingArguments:
-    return TrainingArguments(
+def training_kwargs(spec: TrainSpec, *, out: Path, has_validation: bool, device: hw.DeviceInfo,
+                    precision: str) -> dict[str, Any]:
+    """Everything ``TrainingArguments`` gets, as plain data (checked for GPUs on a CPU-only machine)."""
+    return dict(
         output_dir=str(out),
         per_device_train_batch_size=spec.batch_size,
         per_device_eval_batch_size=spec.batch_size,
@@ -268,6 +281,11 @@ def run(spec: TrainSpec | Mapping[str, Any], *, store: Store, owner: str, execut
     base = store.get_base_model(spec.base_model)
     parent = store.get_run(parent_model_id, viewer=owner) if parent_model_id is not None else None
     checkpoint = _resume_point(parent) if parent is not None and relation == "resume" else None
+    parent_adapter = None
+    if parent is not None and relation in ("fork", "continue"):
+        # The adapter fixes the LoRA settings: record what is really trained, not what was asked.
+        parent_adapter = _parent_adapter(parent, archive=archive)
+        spec = spec.model_copy(update=lora.settings_from_folder(parent_adapter))
 
     say("Checking the data")
     data = inputs.resolve(spec.dataset, store=store, owner=owner, archive=archive, seed=spec.seed)
@@ -281,13 +299,13 @@ def run(spec: TrainSpec | Mapping[str, Any], *, store: Store, owner: str, execut
     trainer: _RecordingTrainer | None = None
     peft_model = tokenizer = None
     error: BaseException | None = None
-    started = time.monotonic()
+    loop_started: float | None = None
     try:
         with _sigterm_as_cancel() as terminated:
             say(f"Loading {spec.base_model}")
-            peft_model, tokenizer, adapter_settings = _prepare_model(
-                spec, parent=parent, relation=relation, archive=archive, work=work, device=dev,
-                precision=precision, architecture=base.architecture, family=base.family)
+            peft_model, tokenizer = _prepare_model(spec, parent_adapter=parent_adapter, device=dev,
+                                                   precision=precision, architecture=base.architecture,
+                                                   family=base.family)
             say(f"Preparing {len(data.prepared)} rows of {data.prepared.format} data")
             split = data.prepared.train_validation_split(validation_fraction=spec.validation_fraction,
                                                          seed=spec.seed)
@@ -296,6 +314,9 @@ def run(spec: TrainSpec | Mapping[str, Any], *, store: Store, owner: str, execut
             valid = (tokenize_for_causal_lm(dataset=split.validation, fmt=data.prepared.format,
                                             tokenizer=tokenizer, max_seq_len=spec.max_seq_len).dataset
                      if len(split.validation) else None)
+            if len(train) == 0:
+                raise TrainingError("No training row has anything to learn within the maximum sequence "
+                                    "length; raise max_seq_len or shorten the prompts.")
             if spec.packing:
                 train = pack(train, max_seq_len=spec.max_seq_len)
                 valid = pack(valid, max_seq_len=spec.max_seq_len) if valid is not None else None
@@ -306,9 +327,9 @@ def run(spec: TrainSpec | Mapping[str, Any], *, store: Store, owner: str, execut
                 patience=spec.early_stopping_patience, threshold=spec.early_stopping_threshold,
                 progress=progress)
             trainer = _RecordingTrainer(
-                model=peft_model, args=_training_arguments(spec, out=work / "checkpoints",
-                                                           has_validation=valid is not None, device=dev,
-                                                           precision=precision),
+                model=peft_model, args=TrainingArguments(**training_kwargs(
+                    spec, out=work / "checkpoints", has_validation=valid is not None, device=dev,
+                    precision=precision)),
                 train_dataset=train, eval_dataset=valid, data_collator=collate(pad_id),
                 callbacks=[recorder, CheckpointRecorder(store=store, run_id=record.id, archive=archive)])
             recorder.raw_loss = trainer.pop_raw_loss
@@ -319,17 +340,17 @@ def run(spec: TrainSpec | Mapping[str, Any], *, store: Store, owner: str, execut
                 store.record_event(record.id, "resume", {"from_run": parent.id if parent else None,
                                                          "from_step": checkpoint.step})
             say("Training")
+            loop_started = time.monotonic()
             trainer.train(resume_from_checkpoint=str(resume_dir) if resume_dir else None)
     except BaseException as exc:  # noqa: BLE001 - every way out is recorded below
         error = exc
     stop = recorder.stop if recorder is not None else None
     steps = trainer.state.global_step if trainer is not None else 0
     outcome = _classify(stop, error, budget=spec.time_budget_s, step=steps)
-    train_seconds = time.monotonic() - started
+    train_seconds = time.monotonic() - loop_started if loop_started is not None else 0.0
     return _finish(spec, store=store, record=record, writer=writer, archive=archive, outcome=outcome,
                    stop=stop, error=error, trainer=trainer, peft_model=peft_model, tokenizer=tokenizer,
                    work=work, parent=parent, relation=relation, base=base, data=data,
-                   adapter_settings=adapter_settings if peft_model is not None else {},
                    device=dev, precision=precision, train_seconds=train_seconds, say=say)
 
 
@@ -337,14 +358,13 @@ def _finish(spec: TrainSpec, *, store: Store, record: RunRecord, writer: PointWr
             outcome: failures.Outcome, stop: StopReason | None, error: BaseException | None,
             trainer: _RecordingTrainer | None, peft_model: PeftModel | None, tokenizer: Any, work: Path,
             parent: RunRecord | None, relation: str | None, base: Any, data: inputs.TrainingData,
-            adapter_settings: dict[str, Any], device: hw.DeviceInfo, precision: str,
+            device: hw.DeviceInfo, precision: str,
             train_seconds: float, say: Callable[[str], None]) -> TrainResult:
     """Flush points, save what is worth keeping, and set the outcome (exactly once)."""
     artifacts: dict[str, str] = {}
     adapter_dir = merged_dir = None
     history = trainer.state.log_history if trainer is not None else []
     steps = trainer.state.global_step if trainer is not None else 0
-    effective = spec.model_copy(update={k: v for k, v in adapter_settings.items() if k in lora.ADAPTER_FIELDS})
     try:
         writer.close()
         event = _event_for(outcome, stop)
@@ -355,7 +375,7 @@ def _finish(spec: TrainSpec, *, store: Store, record: RunRecord, writer: PointWr
         if keep:
             say("Saving the adapter")
             facts = art.CardFacts(
-                spec=effective, base_hf_id=base.hf_id, base_key=base.key, is_standin=base.is_standin,
+                spec=spec, base_hf_id=base.hf_id, base_key=base.key, is_standin=base.is_standin,
                 dataset_name=data.name, dataset_fingerprint=data.prepared.fingerprint, run_slug=record.slug,
                 outcome=outcome.outcome, failure_class=outcome.failure_class,
                 final_loss=_last(history, "loss"), final_eval_loss=_last(history, "eval_loss"), steps=steps,
@@ -377,6 +397,9 @@ def _finish(spec: TrainSpec, *, store: Store, record: RunRecord, writer: PointWr
     finally:
         final = store.finish_run(record.id, outcome=outcome.outcome, failure_class=outcome.failure_class,
                                  failure_message=outcome.message, artifacts=artifacts or None)
+    # Checkpoints live on in the archive; the local copies would only fill the disk.
+    shutil.rmtree(work / "checkpoints", ignore_errors=True)
+    shutil.rmtree(work / "resume-from", ignore_errors=True)
     if outcome.failure_class == "oom":
         failures.free_device_memory()
     say(f"Finished: {outcome.outcome}" + (f" ({outcome.failure_class})" if outcome.failure_class else ""))
@@ -386,7 +409,7 @@ def _finish(spec: TrainSpec, *, store: Store, record: RunRecord, writer: PointWr
         final_eval_loss=_last(history, "eval_loss"),
         artifacts={k: str(v) for k, v in final.artifacts.items()}, output_dir=work, adapter_dir=adapter_dir,
         merged_dir=merged_dir, train_seconds=train_seconds, train_tokens=trainer.tokens if trainer else 0,
-        spec=effective, model=peft_model if outcome.outcome != "failure" else None,
+        spec=spec, model=peft_model if outcome.outcome != "failure" else None,
         tokenizer=tokenizer, error=error)
 
 

@@ -9,7 +9,7 @@ import torch
 
 from hubkit.store import LocalStore
 
-torch.set_num_threads(2)
+torch.set_num_threads(1)
 
 
 @pytest.fixture

@@ -47,3 +47,18 @@ def test_detected_cpu_and_records() -> None:
     assert record["cpu_count"] >= 1 and record["precision"] == "fp32"
     versions = hw.versions_record()
     assert versions["torch"] == torch.__version__ and versions["peft"] and versions["transformers"]
+
+
+def test_trainer_gets_gpu_precision_and_never_hides_nan(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from hubkit.train import TrainSpec
+    from hubkit.train.runner import training_kwargs
+
+    spec = TrainSpec.parse({"base_model": "llama3-standin", "dataset": {"example": "math"},
+                            "gradient_checkpointing": True, "max_steps": 30, "validation_fraction": 0})
+    gpu = training_kwargs(spec, out=tmp_path, has_validation=False, device=A100, precision="bf16")
+    assert gpu["bf16"] and not gpu["fp16"] and not gpu["use_cpu"]
+    assert gpu["activation_checkpointing"] and gpu["activation_checkpointing_kwargs"] == {"use_reentrant": False}
+    assert gpu["logging_nan_inf_filter"] is False and gpu["eval_strategy"] == "no" and gpu["max_steps"] == 30
+    assert training_kwargs(spec, out=tmp_path, has_validation=True, device=T4, precision="fp16")["fp16"]
+    cpu = training_kwargs(spec, out=tmp_path, has_validation=True, device=CPU, precision="fp32")
+    assert cpu["use_cpu"] and cpu["eval_strategy"] == "steps" and cpu["eval_on_start"]

@@ -158,3 +158,22 @@ def test_point_from_logs() -> None:
         "step": 9, "epoch": 1.0, "eval_loss": 2.0}
     assert point_from_logs(9, {"train_runtime": 3.0, "train_loss": 1.0}) is None
     assert torch.isnan(torch.tensor(point_from_logs(1, {"loss": float("nan")})["loss"]))
+
+
+def test_fast_steps_share_transactions(store: LocalStore) -> None:
+    run = store.create_run(owner="alice", name="fast", domain="math", base_model="llama3-standin")
+    calls: list[int] = []
+    real = store.append_points
+
+    def counted(run_id, points):  # type: ignore[no-untyped-def]
+        calls.append(len(points))
+        return real(run_id, points)
+
+    store.append_points = counted  # type: ignore[method-assign]
+    writer = PointWriter(store, run.id, min_interval_s=0.3)
+    for step in range(1, 41):
+        writer.put({"step": step, "loss": 1.0})
+        time.sleep(0.01)  # 100 steps a second
+    writer.close()
+    assert sum(calls) == 40 and len(calls) <= 6
+    assert [p["step"] for p in store.loss_points(run.id)] == list(range(1, 41))
