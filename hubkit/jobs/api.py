@@ -21,7 +21,7 @@ from hubkit.jobs.executors import Executor, Recovery, Resources, create_executor
 from hubkit.store import Store, open_store
 from hubkit.store.records import JobRecord
 
-_EXECUTORS: dict[tuple[str, str, str], Executor] = {}
+_EXECUTORS: dict[tuple[str, Settings], Executor] = {}
 _LOCK = threading.Lock()
 
 
@@ -32,7 +32,7 @@ def _context(store: Store | None, settings: Settings | None) -> tuple[Store, Set
 
 def executor_for(name: str, *, store: Store, settings: Settings) -> Executor:
     """The executor ``name`` for this database (one per process, so its monitor lives on)."""
-    key = (name, settings.database_url, str(settings.home.resolve()))
+    key = (name, settings)
     with _LOCK:
         if key not in _EXECUTORS:
             _EXECUTORS[key] = create_executor(store=store, settings=settings, name=name)

@@ -97,8 +97,7 @@ def resolve(ref: str, *, settings: Settings, allow_paths: bool = True) -> Notebo
         if not _HASH.match(digest):
             raise UnsafePath(f"{digest!r} is not a content hash.")
         target = settings.home / "jobs" / "sources" / f"{digest}.ipynb"
-        if not target.is_file():
-            open_archive(settings.archive_root).get_to_file(digest, target)
+        open_archive(settings.archive_root).get_to_file(digest, target)  # hash verified on every read
         return load(target, ref=ref)
     if allow_paths and ref.endswith(".ipynb"):
         path = Path(ref).expanduser().resolve()

@@ -86,7 +86,11 @@ def run_job(job_id: int, *, settings: Settings | None = None, store: Store | Non
     output = folder / "output.ipynb"
     cancel_file = folder / "cancel"
     runs_file = folder / "runs"
-    source = notebooks.resolve(job.notebook, settings=settings)
+    try:
+        source = notebooks.resolve(job.notebook, settings=settings)
+    except HubkitError as exc:  # e.g. a template deleted, or an archived notebook damaged since submit
+        store.update_job(job_id, state="failed", error=exc.message)
+        return JobOutcome(job_id, "failed", None, [], exc.message)
     os.environ.update({
         context.ENV_JOB_ID: str(job_id),
         context.ENV_OWNER: job.owner or "",
@@ -106,7 +110,8 @@ def run_job(job_id: int, *, settings: Settings | None = None, store: Store | Non
     try:
         papermill.execute_notebook(
             str(source.path), str(output), parameters=job.parameters, kernel_name=KERNEL,
-            progress_bar=False, log_output=True, cwd=str(folder))
+            progress_bar=False, log_output=True, cwd=str(folder),
+            shutdown_kernel="immediate")  # nothing is left to wait for: the notebook has ended
     except PapermillExecutionError as exc:
         error = f"Cell {exc.exec_count} failed: {exc.ename}: {exc.evalue}"
     except Exception as exc:  # noqa: BLE001 - a kernel that died or never started is a job failure too

@@ -118,3 +118,18 @@ def test_publish_requires_a_parameters_cell(job_hub: JobHub, tmp_path: Path) -> 
     candidate.write_text(json.dumps(nb))
     with pytest.raises(ValidationError, match="has no cell tagged 'parameters'"):
         publish(candidate, owner="alice", store=job_hub.store, settings=job_hub.settings)
+
+
+def test_rerun_refuses_a_damaged_archived_notebook(job_hub: JobHub) -> None:
+    from hubkit.archive import open_archive
+    from hubkit.errors import ArchiveIntegrityError
+
+    digest = open_archive(job_hub.settings.archive_root).put_file(Path(POINTS))
+    run = job_hub.store.create_run(owner="alice", name="points", domain="general", base_model="llama3-standin")
+    job_hub.store.record_notebook_run(notebook=POINTS, parameters={"n_points": 2}, archive_hash=digest,
+                                      succeeded=True, model_id=run.id)
+    stored = Path(job_hub.settings.archive_root) / digest[:2] / digest
+    stored.write_bytes(stored.read_bytes().replace(b"n_points = 5", b"n_points = 9"))
+    with pytest.raises(ArchiveIntegrityError):
+        jobs.rerun(run.id, owner="alice", store=job_hub.store, settings=job_hub.settings)
+    assert job_hub.store.list_jobs() == []
