@@ -293,7 +293,6 @@ def run(spec: TrainSpec | Mapping[str, Any], *, store: Store, owner: str, execut
                           executed_by=executed_by, hardware=hw.hardware_record(dev, precision),
                           versions=hw.versions_record(), template=template, template_version=template_version)
     work = Path(output_dir) if output_dir else load_settings().home / "runs" / record.slug
-    work.mkdir(parents=True, exist_ok=True)
     writer = PointWriter(store, record.id)
     recorder: RunRecorder | None = None
     trainer: _RecordingTrainer | None = None
@@ -302,6 +301,7 @@ def run(spec: TrainSpec | Mapping[str, Any], *, store: Store, owner: str, execut
     loop_started: float | None = None
     try:
         with _sigterm_as_cancel() as terminated:
+            work.mkdir(parents=True, exist_ok=True)
             say(f"Loading {spec.base_model}")
             peft_model, tokenizer = _prepare_model(spec, parent_adapter=parent_adapter, device=dev,
                                                    precision=precision, architecture=base.architecture,
@@ -337,8 +337,9 @@ def run(spec: TrainSpec | Mapping[str, Any], *, store: Store, owner: str, execut
             resume_dir = None
             if checkpoint is not None:
                 resume_dir = restore(checkpoint, archive=archive, dest=work / "resume-from")
-                store.record_event(record.id, "resume", {"from_run": parent.id if parent else None,
-                                                         "from_step": checkpoint.step})
+                store.record_event(record.id, "checkpoint_restored", {
+                    "from_run": parent.id if parent else None, "from_step": checkpoint.step,
+                    "checkpoint": checkpoint.digest})
             say("Training")
             loop_started = time.monotonic()
             trainer.train(resume_from_checkpoint=str(resume_dir) if resume_dir else None)
@@ -360,18 +361,14 @@ def _finish(spec: TrainSpec, *, store: Store, record: RunRecord, writer: PointWr
             parent: RunRecord | None, relation: str | None, base: Any, data: inputs.TrainingData,
             device: hw.DeviceInfo, precision: str,
             train_seconds: float, say: Callable[[str], None]) -> TrainResult:
-    """Flush points, save what is worth keeping, and set the outcome (exactly once)."""
+    """Save what is worth keeping, flush the points, and set the outcome (exactly once)."""
     artifacts: dict[str, str] = {}
     adapter_dir = merged_dir = None
     history = trainer.state.log_history if trainer is not None else []
     steps = trainer.state.global_step if trainer is not None else 0
+    keep = peft_model is not None and (outcome.outcome == "success" or outcome.failure_class in
+                                       ("cancelled", "time_budget"))
     try:
-        writer.close()
-        event = _event_for(outcome, stop)
-        if event is not None:
-            store.record_event(record.id, event[0], event[1])
-        keep = peft_model is not None and (outcome.outcome == "success" or outcome.failure_class in
-                                           ("cancelled", "time_budget"))
         if keep:
             say("Saving the adapter")
             facts = art.CardFacts(
@@ -391,6 +388,13 @@ def _finish(spec: TrainSpec, *, store: Store, record: RunRecord, writer: PointWr
                                           device=device, precision=precision)
                 artifacts["merged"] = archive.put_dir(merged_dir)
     except BaseException as exc:  # noqa: BLE001 - saving failed: the run is still recorded
+        outcome, error = failures.from_exception(exc), error or exc
+    try:
+        writer.close()  # only now: its heartbeat keeps the run alive through a long save
+        event = _event_for(outcome, stop)
+        if event is not None:
+            store.record_event(record.id, event[0], event[1])
+    except BaseException as exc:  # noqa: BLE001 - the outcome is still set below
         if outcome.outcome != "failure":
             outcome = failures.from_exception(exc)
         error = error or exc

@@ -141,7 +141,7 @@ class TrainSpec(BaseModel):
     divergence_factor: float = _f(5.0, "Training is stopped as diverged when the loss stays this many "
                                   "times above its lowest value so far.", label="Blow-up factor",
                                   gt=1, le=1000)
-    time_budget_s: float | None = _f(None, "Stop (keeping what was learnt) after this many seconds.",
+    time_budget_s: float | None = _f(None, "Stop (keeping what was learnt) after this many seconds of training.",
                                      level="guided", label="Time budget (s)", gt=0, le=30 * 86_400)
     checkpoint_interval: int = _f(100, "Save a resumable checkpoint every this many steps.",
                                   label="Checkpoint interval", ge=1, le=1_000_000)

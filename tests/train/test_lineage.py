@@ -119,7 +119,8 @@ def test_sigkill_is_reaped_as_lost_and_resume_continues_the_curve(hub: LocalStor
     assert row.parent_model_id == run_id and row.parent_relation == "resume"
     assert row.training_outcome.value == "success" and row.dataset_id == lost.dataset_id
     assert [p["step"] for p in row.loss_curve_data] == list(range(done + 1, done + 5))
-    assert {e.kind: e.payload for e in hub.list_events(child.run_id)}["resume"]["from_step"] == done
+    events = {e.kind: e.payload for e in hub.list_events(child.run_id)}
+    assert events["resume"]["parent_model_id"] == run_id and events["checkpoint_restored"]["from_step"] == done
     # Same data order, optimizer and RNG state: where both exist, the resumed curve repeats the killed one.
     before = {p["step"]: p["loss"] for p in killed_points}
     overlap = [p for p in row.loss_curve_data if p["step"] in before]
