@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 import os
 import random
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -50,24 +52,43 @@ class MicroworldSplit:
         return f"micro-world {self.domain} eval split, {self.n} items (seed {self.seed})"
 
 
-_FINAL = re.compile(r"^(?P<steps>.*= )(?P<result>-?\d+)(?P<rest>[^=]*)\n#### (?P=result)$", re.DOTALL)
+_EQUATION = re.compile(r"(-?\d+) ([+*-]) (-?\d+) = (-?\d+)")
+_OPS: dict[str, Callable[[int, int], int]] = {"+": operator.add, "-": operator.sub, "*": operator.mul}
 
 
-def _with_result(answer: str, value: int) -> str:
-    """The same worked answer, ending in ``value`` instead of its own result."""
-    match = _FINAL.match(answer)
-    if match is None:
+def _rework(answer: str, *, first_op: str | None = None, offset: int = 0) -> str:
+    """A worked answer redone with another operation in its first step, or its result off by ``offset``.
+
+    Later steps that used an earlier result use the new one, and the final
+    ``#### N`` line follows, so each wrong answer is consistent with itself.
+    """
+    parts, pos, carried, value = [], 0, {}, None
+    for i, eq in enumerate(_EQUATION.finditer(answer)):
+        left, op, right = int(eq[1]), eq[2], int(eq[3])
+        left = carried.get(left, left)
+        if i == 0 and first_op is not None:
+            op = first_op
+        value = _OPS[op](left, right)
+        carried = {int(eq[4]): value}
+        parts.append(answer[pos:eq.start()] + f"{left} {op} {right} = {value}")
+        pos = eq.end()
+    if value is None or not answer.endswith(f"#### {next(iter(carried))}"):
         raise ValueError(f"not a worked GSM8K-style answer: {answer!r}")
-    return f"{match['steps']}{value}{match['rest']}\n#### {value}"
+    text = "".join(parts) + answer[pos:answer.rindex("#### ")] + f"#### {value}"
+    if offset:
+        head, _, tail = text.rpartition(f"= {value}")
+        text = f"{head}= {value + offset}{tail.rsplit('#### ', 1)[0]}#### {value + offset}"
+    return text
 
 
 @dataclass(frozen=True)
 class MicroworldMathChoices:
-    """Math eval items as 4-choice questions: the worked answer with the right or a near result.
+    """Math eval items as 4 worked answers: the right one, two that use the wrong
+    operation in the first step, and one whose result is off by one.
 
-    Scored by log-likelihood, this shows arithmetic a small model has learned
-    long before it can produce the exact answer by itself. Distractors are the
-    result off by 1 to 3 (never negative), drawn from a generator seeded by the
+    Scored by log-likelihood, this shows whether a model sets up the right
+    computation for a word problem long before it can write the exact answer
+    itself. The order of the choices comes from a generator seeded by the
     question, so the file is the same everywhere.
     """
 
@@ -79,17 +100,18 @@ class MicroworldMathChoices:
 
         rows = []
         for item in items("math", split="eval", n=self.n, seed=self.seed):
-            result = int(item["answer"].rsplit("####", 1)[1])
-            rng = random.Random(hashlib.sha256(item["question"].encode("utf-8")).digest())
-            near = [v for v in range(result - 3, result + 4) if v != result and v >= 0]
-            values = [result, *rng.sample(near, 3)]
-            rng.shuffle(values)
-            rows.append({"question": item["question"], "choices": [_with_result(item["answer"], v) for v in values],
-                         "answer": values.index(result)})
+            answer = item["answer"]
+            first = _EQUATION.search(answer)
+            if first is None:
+                raise ValueError(f"not a worked GSM8K-style answer: {answer!r}")
+            wrong = [_rework(answer, first_op=op) for op in _OPS if op != first[2]]
+            choices = list(dict.fromkeys([answer, *wrong, _rework(answer, offset=1), _rework(answer, offset=2)]))[:4]
+            random.Random(hashlib.sha256(item["question"].encode("utf-8")).digest()).shuffle(choices)
+            rows.append({"question": item["question"], "choices": choices, "answer": choices.index(answer)})
         _write_jsonl(path, rows)
 
     def describe(self) -> str:
-        return f"micro-world math eval split as 4 worked answers, {self.n} items (seed {self.seed})"
+        return f"micro-world math eval split as 4 worked answers (wrong operation / off by one), {self.n} items"
 
 
 @dataclass(frozen=True)

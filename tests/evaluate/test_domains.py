@@ -114,3 +114,26 @@ def test_standard_task_names_exist_in_lm_eval(hub_home: Path) -> None:
     for domain in DOMAINS.values():
         for spec in domain.standard:
             assert spec.name in manager.all_tasks, spec.name
+
+
+def test_math_choices_hold_the_right_worked_answer_and_self_consistent_wrong_ones(tmp_path: Path) -> None:
+    import json
+    import re
+
+    from hubkit.evaluate.sources import MicroworldMathChoices
+    from hubkit.microworld import items
+
+    MicroworldMathChoices(30).write(tmp_path / "choices.jsonl")
+    rows = [json.loads(line) for line in (tmp_path / "choices.jsonl").read_text().splitlines()]
+    gold = items("math", split="eval", n=30)
+    equation = re.compile(r"(-?\d+) ([+*-]) (-?\d+) = (-?\d+)")
+    for row, item in zip(rows, gold, strict=True):
+        assert row["question"] == item["question"]
+        assert row["choices"][row["answer"]] == item["answer"]
+        assert len(set(row["choices"])) == 4
+        for choice in row["choices"]:
+            steps = equation.findall(choice)
+            assert choice.endswith(f"#### {steps[-1][3]}")
+        wrong_ops = [c for c in row["choices"] if equation.search(c)[2] != equation.search(item["answer"])[2]]
+        assert len(wrong_ops) == 2
+    assert len({row["answer"] for row in rows}) == 4  # the right answer is not always in one place
