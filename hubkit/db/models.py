@@ -235,7 +235,9 @@ class Evaluation(Base):
     created_at: Mapped[datetime] = _now_col()
 
     __table_args__ = (
-        Index("ix_evaluations_board", "domain", "task", "stamp_hash", "is_current", "value"),
+        # Covers both the ranking and the choice of the board's stamp without table lookups.
+        Index("ix_evaluations_board", "domain", "task", "stamp_hash", "is_current", "status",
+              "executed_by", "value", "model_id"),
     )
 
 

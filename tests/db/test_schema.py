@@ -78,3 +78,13 @@ def test_sqlite_runs_in_wal_with_foreign_keys(sqlite_url):
         assert conn.exec_driver_sql("pragma journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("pragma foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("pragma busy_timeout").scalar() >= 5000
+
+
+def test_migrations_build_exactly_the_models_schema(db_url):
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from hubkit.db.models import Base
+
+    with get_engine(db_url).connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []

@@ -193,7 +193,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('evaluations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_evaluations_base_model_id'), ['base_model_id'], unique=False)
-        batch_op.create_index('ix_evaluations_board', ['domain', 'task', 'stamp_hash', 'is_current', 'value'], unique=False)
+        batch_op.create_index('ix_evaluations_board', ['domain', 'task', 'stamp_hash', 'is_current', 'status', 'executed_by', 'value', 'model_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_evaluations_model_id'), ['model_id'], unique=False)
 
     op.create_table('events',
