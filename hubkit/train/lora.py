@@ -12,7 +12,6 @@ from hubkit.errors import ValidationError
 from hubkit.train.spec import TrainSpec
 
 
-
 def linear_module_names(model: torch.nn.Module) -> set[str]:
     """Leaf names of the linear layers a LoRA adapter can attach to (lm_head excluded)."""
     names = set()

@@ -97,10 +97,10 @@ def human_bytes(n: int) -> str:
 def estimate_memory(*, config: Any, parameters: int, trainable: int, spec: TrainSpec, precision: str,
                     seq_len: int) -> MemoryEstimate:
     width = 4 if precision == "fp32" else 2
-    hidden = int(getattr(config, "hidden_size"))
-    layers = int(getattr(config, "num_hidden_layers"))
-    heads = int(getattr(config, "num_attention_heads"))
-    vocab = int(getattr(config, "vocab_size"))
+    hidden = int(config.hidden_size)
+    layers = int(config.num_hidden_layers)
+    heads = int(config.num_attention_heads)
+    vocab = int(config.vocab_size)
     b, s = spec.batch_size, seq_len
     scale = width / 2  # the formula counts 16-bit activations
     if spec.gradient_checkpointing:

@@ -101,7 +101,7 @@ class PointWriter:
                 return  # close() sends the rest itself, so a refusal reaches the caller
             try:
                 self._send()
-            except Exception:  # noqa: BLE001 - keep the points, retry on the next round
+            except Exception:
                 log.warning("could not send points for run %s; will retry", self.run_id, exc_info=True)
                 time.sleep(0.2)
 

@@ -29,12 +29,16 @@ from hubkit.config import load_settings
 from hubkit.data import IGNORE_INDEX, tokenize_for_causal_lm
 from hubkit.errors import TrainingError, ValidationError
 from hubkit.store.base import Store
-from hubkit.store.records import RunRecord
+from hubkit.store.records import BaseModelRecord, RunRecord
 from hubkit.train import artifacts as art
-from hubkit.train import failures
+from hubkit.train import failures, inputs, lora
 from hubkit.train import hardware as hw
-from hubkit.train import inputs, lora
-from hubkit.train.checkpoints import ArchivedCheckpoint, CheckpointRecorder, latest_archived, restore
+from hubkit.train.checkpoints import (
+    ArchivedCheckpoint,
+    CheckpointRecorder,
+    latest_archived,
+    restore,
+)
 from hubkit.train.guard import DivergenceGuard
 from hubkit.train.models import default_targets, load_base
 from hubkit.train.packing import pack
@@ -137,11 +141,11 @@ def _open_record(spec: TrainSpec, *, store: Store, owner: str, data: inputs.Trai
                  parent: RunRecord | None, relation: str | None, executed_by: str,
                  hardware: dict[str, Any], versions: dict[str, str], template: str | None,
                  template_version: str | None) -> RunRecord:
-    common: dict[str, Any] = dict(
-        owner=owner, name=spec.display_name, dataset_id=data.record.id, config=spec.model_dump(mode="json"),
-        seed=spec.seed, executed_by=executed_by, visibility=spec.visibility, hardware=hardware,
-        versions=versions, description=spec.description or None, template=template,
-        template_version=template_version)
+    common: dict[str, Any] = {
+        "owner": owner, "name": spec.display_name, "dataset_id": data.record.id,
+        "config": spec.model_dump(mode="json"), "seed": spec.seed, "executed_by": executed_by,
+        "visibility": spec.visibility, "hardware": hardware, "versions": versions,
+        "description": spec.description or None, "template": template, "template_version": template_version}
     if parent is None:
         return store.create_run(domain=spec.domain, base_model=spec.base_model, **common)
     return store.fork_run(parent.id, relation=relation or "fork", domain=spec.domain, **common)
@@ -259,6 +263,61 @@ def _last(history: list[dict[str, Any]], key: str) -> float | None:
     return None
 
 
+@dataclass
+class _Attempt:
+    """What one attempt is about, settled before its row exists."""
+
+    spec: TrainSpec
+    store: Store
+    archive: Archive
+    base: BaseModelRecord
+    data: inputs.TrainingData
+    device: hw.DeviceInfo
+    precision: str
+    parent: RunRecord | None
+    relation: str | None
+    say: Callable[[str], None]
+
+
+@dataclass
+class _Training:
+    """What the training phase left behind, however it ended."""
+
+    recorder: RunRecorder | None = None
+    trainer: _RecordingTrainer | None = None
+    model: PeftModel | None = None
+    tokenizer: Any = None
+    error: BaseException | None = None
+    seconds: float = 0.0
+
+    @property
+    def steps(self) -> int:
+        return self.trainer.state.global_step if self.trainer is not None else 0
+
+    @property
+    def history(self) -> list[dict[str, Any]]:
+        return self.trainer.state.log_history if self.trainer is not None else []
+
+
+def _datasets(a: _Attempt, tokenizer: Any) -> tuple[Any, Any]:
+    """Tokenized (and packed) training and validation sets; no validation set when the share is 0."""
+    split = a.data.prepared.train_validation_split(validation_fraction=a.spec.validation_fraction,
+                                                  seed=a.spec.seed)
+    sets = []
+    for rows in (split.train, split.validation):
+        if not len(rows):
+            sets.append(None)
+            continue
+        tokens = tokenize_for_causal_lm(dataset=rows, fmt=a.data.prepared.format, tokenizer=tokenizer,
+                                        max_seq_len=a.spec.max_seq_len).dataset
+        sets.append(pack(tokens, max_seq_len=a.spec.max_seq_len) if a.spec.packing else tokens)
+    train, valid = sets
+    if train is None or not len(train):
+        raise TrainingError("No training row has anything to learn within the maximum sequence length; "
+                            "raise max_seq_len or shorten the prompts.")
+    return train, valid
+
+
 def run(spec: TrainSpec | Mapping[str, Any], *, store: Store, owner: str, executed_by: str = "platform",
         parent_model_id: int | None = None, relation: str | None = None, progress: Progress | None = None,
         cancel: Cancel = None, output_dir: Path | None = None, template: str | None = None,
@@ -286,54 +345,40 @@ def run(spec: TrainSpec | Mapping[str, Any], *, store: Store, owner: str, execut
         # The adapter fixes the LoRA settings: record what is really trained, not what was asked.
         parent_adapter = _parent_adapter(parent, archive=archive)
         spec = spec.model_copy(update=lora.settings_from_folder(parent_adapter))
-
     say("Checking the data")
     data = inputs.resolve(spec.dataset, store=store, owner=owner, archive=archive, seed=spec.seed)
+    a = _Attempt(spec=spec, store=store, archive=archive, base=base, data=data, device=dev,
+                 precision=precision, parent=parent, relation=relation, say=say)
+
     record = _open_record(spec, store=store, owner=owner, data=data, parent=parent, relation=relation,
                           executed_by=executed_by, hardware=hw.hardware_record(dev, precision),
                           versions=hw.versions_record(), template=template, template_version=template_version)
     work = Path(output_dir) if output_dir else load_settings().home / "runs" / record.slug
     writer = PointWriter(store, record.id)
-    recorder: RunRecorder | None = None
-    trainer: _RecordingTrainer | None = None
-    peft_model = tokenizer = None
-    error: BaseException | None = None
-    loop_started: float | None = None
+    t = _Training()
     try:
         with _sigterm_as_cancel() as terminated:
             work.mkdir(parents=True, exist_ok=True)
             say(f"Loading {spec.base_model}")
-            peft_model, tokenizer = _prepare_model(spec, parent_adapter=parent_adapter, device=dev,
-                                                   precision=precision, architecture=base.architecture,
-                                                   family=base.family)
+            t.model, t.tokenizer = _prepare_model(spec, parent_adapter=parent_adapter, device=dev,
+                                                  precision=precision, architecture=base.architecture,
+                                                  family=base.family)
             say(f"Preparing {len(data.prepared)} rows of {data.prepared.format} data")
-            split = data.prepared.train_validation_split(validation_fraction=spec.validation_fraction,
-                                                         seed=spec.seed)
-            train = tokenize_for_causal_lm(dataset=split.train, fmt=data.prepared.format,
-                                           tokenizer=tokenizer, max_seq_len=spec.max_seq_len).dataset
-            valid = (tokenize_for_causal_lm(dataset=split.validation, fmt=data.prepared.format,
-                                            tokenizer=tokenizer, max_seq_len=spec.max_seq_len).dataset
-                     if len(split.validation) else None)
-            if len(train) == 0:
-                raise TrainingError("No training row has anything to learn within the maximum sequence "
-                                    "length; raise max_seq_len or shorten the prompts.")
-            if spec.packing:
-                train = pack(train, max_seq_len=spec.max_seq_len)
-                valid = pack(valid, max_seq_len=spec.max_seq_len) if valid is not None else None
-            pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
-            recorder = RunRecorder(
+            train, valid = _datasets(a, t.tokenizer)
+            pad_id = t.tokenizer.pad_token_id if t.tokenizer.pad_token_id is not None else t.tokenizer.eos_token_id
+            t.recorder = RunRecorder(
                 writer=writer, guard=DivergenceGuard(factor=spec.divergence_factor), raw_loss=lambda: None,
                 cancel=_cancel_check(cancel, terminated), time_budget_s=spec.time_budget_s,
                 patience=spec.early_stopping_patience, threshold=spec.early_stopping_threshold,
                 progress=progress)
-            trainer = _RecordingTrainer(
-                model=peft_model, args=TrainingArguments(**training_kwargs(
+            t.trainer = _RecordingTrainer(
+                model=t.model, args=TrainingArguments(**training_kwargs(
                     spec, out=work / "checkpoints", has_validation=valid is not None, device=dev,
                     precision=precision)),
                 train_dataset=train, eval_dataset=valid, data_collator=collate(pad_id),
-                callbacks=[recorder, CheckpointRecorder(store=store, run_id=record.id, archive=archive)])
-            recorder.raw_loss = trainer.pop_raw_loss
-            trainer.remove_callback(PrinterCallback)  # progress goes to the Progress hook, not stdout
+                callbacks=[t.recorder, CheckpointRecorder(store=store, run_id=record.id, archive=archive)])
+            t.recorder.raw_loss = t.trainer.pop_raw_loss
+            t.trainer.remove_callback(PrinterCallback)  # progress goes to the Progress hook, not stdout
             resume_dir = None
             if checkpoint is not None:
                 resume_dir = restore(checkpoint, archive=archive, dest=work / "resume-from")
@@ -341,80 +386,72 @@ def run(spec: TrainSpec | Mapping[str, Any], *, store: Store, owner: str, execut
                     "from_run": parent.id if parent else None, "from_step": checkpoint.step,
                     "checkpoint": checkpoint.digest})
             say("Training")
-            loop_started = time.monotonic()
-            trainer.train(resume_from_checkpoint=str(resume_dir) if resume_dir else None)
+            started = time.monotonic()
+            try:
+                t.trainer.train(resume_from_checkpoint=str(resume_dir) if resume_dir else None)
+            finally:
+                t.seconds = time.monotonic() - started
     except BaseException as exc:  # noqa: BLE001 - every way out is recorded below
-        error = exc
-    stop = recorder.stop if recorder is not None else None
-    steps = trainer.state.global_step if trainer is not None else 0
-    outcome = _classify(stop, error, budget=spec.time_budget_s, step=steps)
-    train_seconds = time.monotonic() - loop_started if loop_started is not None else 0.0
-    return _finish(spec, store=store, record=record, writer=writer, archive=archive, outcome=outcome,
-                   stop=stop, error=error, trainer=trainer, peft_model=peft_model, tokenizer=tokenizer,
-                   work=work, parent=parent, relation=relation, base=base, data=data,
-                   device=dev, precision=precision, train_seconds=train_seconds, say=say)
+        t.error = exc
+    return _finish(a, t, record=record, writer=writer, work=work)
 
 
-def _finish(spec: TrainSpec, *, store: Store, record: RunRecord, writer: PointWriter, archive: Archive,
-            outcome: failures.Outcome, stop: StopReason | None, error: BaseException | None,
-            trainer: _RecordingTrainer | None, peft_model: PeftModel | None, tokenizer: Any, work: Path,
-            parent: RunRecord | None, relation: str | None, base: Any, data: inputs.TrainingData,
-            device: hw.DeviceInfo, precision: str,
-            train_seconds: float, say: Callable[[str], None]) -> TrainResult:
+def _finish(a: _Attempt, t: _Training, *, record: RunRecord, writer: PointWriter, work: Path) -> TrainResult:
     """Save what is worth keeping, flush the points, and set the outcome (exactly once)."""
+    stop = t.recorder.stop if t.recorder is not None else None
+    outcome = _classify(stop, t.error, budget=a.spec.time_budget_s, step=t.steps)
+    error = t.error
     artifacts: dict[str, str] = {}
     adapter_dir = merged_dir = None
-    history = trainer.state.log_history if trainer is not None else []
-    steps = trainer.state.global_step if trainer is not None else 0
-    keep = peft_model is not None and (outcome.outcome == "success" or outcome.failure_class in
-                                       ("cancelled", "time_budget"))
+    keep = t.model is not None and (outcome.outcome == "success" or outcome.failure_class in
+                                    ("cancelled", "time_budget"))
     try:
         if keep:
-            say("Saving the adapter")
+            a.say("Saving the adapter")
             facts = art.CardFacts(
-                spec=spec, base_hf_id=base.hf_id, base_key=base.key, is_standin=base.is_standin,
-                dataset_name=data.name, dataset_fingerprint=data.prepared.fingerprint, run_slug=record.slug,
-                outcome=outcome.outcome, failure_class=outcome.failure_class,
-                final_loss=_last(history, "loss"), final_eval_loss=_last(history, "eval_loss"), steps=steps,
-                parent_slug=parent.slug if parent else None, relation=relation)
+                spec=a.spec, base_hf_id=a.base.hf_id, base_key=a.base.key, is_standin=a.base.is_standin,
+                dataset_name=a.data.name, dataset_fingerprint=a.data.prepared.fingerprint,
+                run_slug=record.slug, outcome=outcome.outcome, failure_class=outcome.failure_class,
+                final_loss=_last(t.history, "loss"), final_eval_loss=_last(t.history, "eval_loss"),
+                steps=t.steps, parent_slug=a.parent.slug if a.parent else None, relation=a.relation)
             adapter_dir = work / "adapter"
-            peft_model.save_pretrained(str(adapter_dir), safe_serialization=True)
-            tokenizer.save_pretrained(str(adapter_dir))
+            t.model.save_pretrained(str(adapter_dir), safe_serialization=True)
+            t.tokenizer.save_pretrained(str(adapter_dir))
             art.describe_folder(adapter_dir, facts, merged=False)
-            artifacts["adapter"] = archive.put_dir(adapter_dir)
-            if spec.merge_after and outcome.outcome == "success":
-                say("Saving the merged model")
-                merged_dir = _save_merged(spec, adapter_dir=adapter_dir, dest=work / "merged", facts=facts,
-                                          device=device, precision=precision)
-                artifacts["merged"] = archive.put_dir(merged_dir)
+            artifacts["adapter"] = a.archive.put_dir(adapter_dir)
+            if a.spec.merge_after and outcome.outcome == "success":
+                a.say("Saving the merged model")
+                merged_dir = _save_merged(a.spec, adapter_dir=adapter_dir, dest=work / "merged", facts=facts,
+                                          device=a.device, precision=a.precision)
+                artifacts["merged"] = a.archive.put_dir(merged_dir)
     except BaseException as exc:  # noqa: BLE001 - saving failed: the run is still recorded
         outcome, error = failures.from_exception(exc), error or exc
     try:
         writer.close()  # only now: its heartbeat keeps the run alive through a long save
         event = _event_for(outcome, stop)
         if event is not None:
-            store.record_event(record.id, event[0], event[1])
+            a.store.record_event(record.id, event[0], event[1])
     except BaseException as exc:  # noqa: BLE001 - the outcome is still set below
         if outcome.outcome != "failure":
             outcome = failures.from_exception(exc)
         error = error or exc
     finally:
-        final = store.finish_run(record.id, outcome=outcome.outcome, failure_class=outcome.failure_class,
-                                 failure_message=outcome.message, artifacts=artifacts or None)
+        final = a.store.finish_run(record.id, outcome=outcome.outcome, failure_class=outcome.failure_class,
+                                   failure_message=outcome.message, artifacts=artifacts or None)
     # Checkpoints live on in the archive; the local copies would only fill the disk.
     shutil.rmtree(work / "checkpoints", ignore_errors=True)
     shutil.rmtree(work / "resume-from", ignore_errors=True)
     if outcome.failure_class == "oom":
         failures.free_device_memory()
-    say(f"Finished: {outcome.outcome}" + (f" ({outcome.failure_class})" if outcome.failure_class else ""))
+    a.say(f"Finished: {outcome.outcome}" + (f" ({outcome.failure_class})" if outcome.failure_class else ""))
     return TrainResult(
         run_id=record.id, slug=record.slug, outcome=outcome.outcome, failure_class=outcome.failure_class,
-        message=outcome.message, steps=steps, final_loss=_last(history, "loss"),
-        final_eval_loss=_last(history, "eval_loss"),
+        message=outcome.message, steps=t.steps, final_loss=_last(t.history, "loss"),
+        final_eval_loss=_last(t.history, "eval_loss"),
         artifacts={k: str(v) for k, v in final.artifacts.items()}, output_dir=work, adapter_dir=adapter_dir,
-        merged_dir=merged_dir, train_seconds=train_seconds, train_tokens=trainer.tokens if trainer else 0,
-        spec=spec, model=peft_model if outcome.outcome != "failure" else None,
-        tokenizer=tokenizer, error=error)
+        merged_dir=merged_dir, train_seconds=t.seconds, train_tokens=t.trainer.tokens if t.trainer else 0,
+        spec=a.spec, model=t.model if outcome.outcome != "failure" else None, tokenizer=t.tokenizer,
+        error=error)
 
 
 def _save_merged(spec: TrainSpec, *, adapter_dir: Path, dest: Path, facts: art.CardFacts,

@@ -7,7 +7,13 @@ import pytest
 
 from hubkit.archive import Archive
 from hubkit.errors import TrainingError
-from hubkit.train.checkpoints import ArchivedCheckpoint, is_complete, latest_archived, mark_complete, restore
+from hubkit.train.checkpoints import (
+    ArchivedCheckpoint,
+    is_complete,
+    latest_archived,
+    mark_complete,
+    restore,
+)
 
 
 def _checkpoint(folder: Path) -> Path:

@@ -90,7 +90,7 @@ def test_points_reach_the_store_while_training_runs(tmp_path: Path, store: Local
         return rec
 
     store.create_run = remember  # type: ignore[method-assign]
-    run, recorder, trainer = _train(tmp_path, store, tok, max_steps=10, progress=Seen(at_step=6, action=look))
+    run, recorder, _ = _train(tmp_path, store, tok, max_steps=10, progress=Seen(at_step=6, action=look))
     assert stored_during and stored_during[0] >= 5  # already in the database at step 6 of 10
     points = store.loss_points(run.id)
     assert [p["step"] for p in points] == list(range(1, 11))
