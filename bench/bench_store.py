@@ -46,15 +46,18 @@ def timed(fn: Callable[[], object], repeat: int = 3) -> tuple[float, float, obje
     return statistics.median(walls), statistics.median(cpus), result
 
 
-def leaderboard_p50(url: str, n: int = 30) -> tuple[float, float, int]:
+def leaderboard_p50(url: str, *, choose_stamp: bool, n: int = 30) -> tuple[float, float, int]:
+    """p50/p90 ms of Store.leaderboard over the 8 domains; the stamp given (as a page that knows
+    it does) or left for the store to choose (the most common one)."""
     store = LocalStore(url)
-    store.leaderboard(domain="math", task=TASKS["math"], limit=50)  # warm
+    stamps = {d: None if choose_stamp else store.leaderboard_stamps(domain=d, task=TASKS[d])[0][0] for d in DOMAINS}
+    store.leaderboard(domain="math", task=TASKS["math"], stamp_hash=stamps["math"], limit=50)  # warm
     times = []
     rows = []
     for i in range(n):
         domain = DOMAINS[i % len(DOMAINS)]
         t = time.perf_counter()
-        rows = store.leaderboard(domain=domain, task=TASKS[domain], limit=50)
+        rows = store.leaderboard(domain=domain, task=TASKS[domain], stamp_hash=stamps[domain], limit=50)
         times.append(time.perf_counter() - t)
     times.sort()
     return times[len(times) // 2] * 1000, times[int(len(times) * 0.9)] * 1000, len(rows)
@@ -81,13 +84,15 @@ def backend_figures(name: str, url: str, n_runs: int) -> dict[str, float]:
     load_s = time.perf_counter() - t
     print(f"[{name}] loaded {data.n_runs:,} runs, {data.n_evaluations:,} evaluations, {data.n_points:,} loss points "
           f"in {load_s:.0f} s")
-    p50, p90, rows = leaderboard_p50(url)
-    print(f"[{name}] leaderboard top 50 (public, with base model and owner): p50 {p50:.1f} ms, p90 {p90:.1f} ms "
-          f"({rows} rows)  target <= 50 ms: {'met' if p50 <= 50 else 'MISSED'}")
+    for choose in (False, True):
+        p50, p90, rows = leaderboard_p50(url, choose_stamp=choose)
+        how = "stamp chosen by the store" if choose else "stamp given"
+        print(f"[{name}] leaderboard top 50 (public, with base model and owner; {how}): p50 {p50:.1f} ms, "
+              f"p90 {p90:.1f} ms ({rows} rows)  target <= 50 ms: {'met' if p50 <= 50 else 'MISSED'}")
     wall, cpu, frame = timed(lambda: research.runs(url=url))
     print(f"[{name}] research.runs() -> {frame.shape[0]:,} x {frame.shape[1]} DataFrame: {wall:.2f} s wall, "
           f"{cpu:.2f} s CPU  target <= 3 s: {'met' if wall <= 3 else 'MISSED (wall)'}")
-    return {"p50": p50, "p90": p90, "runs_wall": wall, "runs_cpu": cpu}
+    return {"runs_wall": wall, "runs_cpu": cpu}
 
 
 def mlflow_side_by_side(n_runs: int, workdir: Path) -> None:
