@@ -18,6 +18,7 @@ from urllib.parse import parse_qs
 
 import ipywidgets as W
 import plotly.graph_objects as go
+from ipywidgets.widgets.widget_string import HTMLStyle
 
 from hubkit.errors import HubkitError
 from hubkit.hub.download import Bundle
@@ -48,9 +49,23 @@ def figure_output(fig: go.Figure) -> W.Output:
     return out
 
 
+_SHARED: dict[str, W.Widget] = {}
+
+
+def _shared(kind: type[W.Widget]) -> W.Widget:
+    """One plain Layout / HTMLStyle for every static HTML block: each widget model the
+    page holds is one more object the browser must fetch before it can draw."""
+    name = kind.__name__
+    if name not in _SHARED or _SHARED[name].comm is None:
+        _SHARED[name] = kind()
+    return _SHARED[name]
+
+
 def html(inner: str, **layout: Any) -> W.HTML:
     """An HTML widget from trusted markup built with :mod:`hubkit.ui.html`."""
-    return W.HTML(page(inner), layout=W.Layout(**layout))
+    if layout:
+        return W.HTML(page(inner), layout=W.Layout(**layout))
+    return W.HTML(page(inner), layout=_shared(W.Layout), style=_shared(HTMLStyle))
 
 
 def message(widget: W.HTML, text: str, *, kind: str = "error") -> None:

@@ -29,10 +29,6 @@ from hubkit.ui.html import app_url, esc, link, page
 from hubkit.ui.widgets import download_link, figure_output, html, message, run_safely
 
 
-def section(title: str, *children: W.Widget) -> W.VBox:
-    return W.VBox([html(f"<h2>{esc(title)}</h2>"), *children])
-
-
 class DemoBox(W.VBox):
     """A prompt, a length cap and the answer as it streams in."""
 
@@ -149,27 +145,30 @@ class ModelPage(W.VBox):
             self.children = [html(f'<p class="error">{esc(exc.message)}</p><p>{link("hub.ipynb", "Back to the hub")}</p>')]
             return
         name = p.run.name
-        fork = (html(f"<p>{link(app_url('builder', fork=p.run.slug), 'Fork this model')}: start from it with your "
-                     "own data; the new model records this one as its parent.</p>")
-                if self.session.signed_in else html('<p class="muted">Sign in to fork this model.</p>'))
+        fork = (f"<p>{link(app_url('builder', fork=p.run.slug), 'Fork this model')}: start from it with your "
+                "own data; the new model records this one as its parent.</p>"
+                if self.session.signed_in else '<p class="muted">Sign in to fork this model.</p>')
+        has_scores = any(s.scored for s in p.scores)
+        try_it = "" if "adapter" in p.downloads else '<p class="muted">There is no trained adapter to try.</p>'
         parts: list[W.Widget] = [html(cards.profile_header(p))]
         if p.is_owner:
             parts.append(OwnerControls(self.session, p))
+        # static blocks are merged into few HTML widgets: fewer widget models, faster first render
+        parts.append(html("<h2>Scores</h2>"))
+        if has_scores:
+            parts.append(W.HBox([figure_output(score_bars_figure(p.scores, model_name=name)),
+                                 figure_output(score_radar_figure(p.scores, model_name=name))]))
         parts += [
-            section("Scores", *([W.HBox([figure_output(score_bars_figure(p.scores, model_name=name)),
-                                         figure_output(score_radar_figure(p.scores, model_name=name))])]
-                                if any(s.scored for s in p.scores) else []),
-                    html(cards.score_table(p.scores))),
-            section("Changes outside its own domain", html(cards.flags_list(p.flags))),
-            section("Try it", DemoBox(self.session, p.run.slug)) if "adapter" in p.downloads else
-            section("Try it", html('<p class="muted">There is no trained adapter to try.</p>')),
-            section("Training", figure_output(loss_curve_figure(p.curve))),
-            section("Lineage", figure_output(lineage_figure(ModelRef.of(p.run), p.lineage)),
-                    html(cards.lineage_links(ModelRef.of(p.run), p.lineage)), fork),
-            section("Dataset", html(cards.dataset_card(p.dataset))),
-            section("Configuration", html(cards.config_block(p.config))),
-            section("Download", Downloads(self.session, p)),
-            section("Feedback", FeedbackBox(self.session, p, on_saved=self.render)),
+            html(cards.score_table(p.scores) + "<h2>Changes outside its own domain</h2>"
+                 + cards.flags_list(p.flags) + "<h2>Try it</h2>" + try_it),
+            *([DemoBox(self.session, p.run.slug)] if not try_it else []),
+            html("<h2>Training</h2>"), figure_output(loss_curve_figure(p.curve)),
+            html("<h2>Lineage</h2>"), figure_output(lineage_figure(ModelRef.of(p.run), p.lineage)),
+            html(cards.lineage_links(ModelRef.of(p.run), p.lineage) + fork + "<h2>Dataset</h2>"
+                 + cards.dataset_card(p.dataset) + "<h2>Configuration</h2>" + cards.config_block(p.config)
+                 + "<h2>Download</h2>"),
+            Downloads(self.session, p),
+            html("<h2>Feedback</h2>"), FeedbackBox(self.session, p, on_saved=self.render),
         ]
         self.children = parts
 
