@@ -8,7 +8,19 @@ it acts for.
 from __future__ import annotations
 
 from hubkit.hub.browse import SORTS, BrowsePage, BrowseQuery, ModelSummary, browse
+from hubkit.hub.building import (
+    BaseChoice,
+    Goal,
+    Training,
+    UploadCheck,
+    base_choices,
+    check_upload,
+    goals,
+    save_upload,
+    start_training,
+)
 from hubkit.hub.compare import DomainVerdict, Paired, ResultSummary, Verdict, summarise
+from hubkit.hub.demo import DemoModel, demo_model, stream_generation
 from hubkit.hub.download import BUNDLES, Bundle, available_downloads, download_bundle
 from hubkit.hub.leaderboards import (
     METHODS,
@@ -32,9 +44,11 @@ from hubkit.hub.sharing import (
 
 __all__ = [
     "BUNDLES", "METHODS", "SORTS", "VISIBILITY_WORDS",
-    "AppSession", "Board", "BoardQuery", "BrowsePage", "BrowseQuery", "Bundle", "DomainVerdict",
-    "FeedbackSummary", "ForkPlan", "Headline", "Lineage", "ModelRef", "ModelSummary", "Paired", "Profile",
-    "ResultSummary", "ScoreLine", "Verdict",
-    "available_downloads", "board_domains", "board_tasks", "browse", "curve_of", "download_bundle", "fork_plan", "give_feedback", "leaderboard", "model_profile", "open_session", "publish", "score_lines",
-    "set_visibility", "summarise",
+    "AppSession", "BaseChoice", "Board", "BoardQuery", "BrowsePage", "BrowseQuery", "Bundle", "DemoModel",
+    "DomainVerdict", "FeedbackSummary", "ForkPlan", "Goal", "Headline", "Lineage", "ModelRef", "ModelSummary",
+    "Paired", "Profile", "ResultSummary", "ScoreLine", "Training", "UploadCheck", "Verdict",
+    "available_downloads", "base_choices", "board_domains", "board_tasks", "browse", "check_upload", "curve_of",
+    "demo_model", "download_bundle", "fork_plan", "give_feedback", "goals", "leaderboard", "model_profile",
+    "open_session", "publish", "save_upload", "score_lines", "set_visibility", "start_training",
+    "stream_generation", "summarise",
 ]
