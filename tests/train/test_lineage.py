@@ -85,25 +85,32 @@ def _train_in_subprocess(tmp_path: Path, spec: dict) -> subprocess.Popen:
                             stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[2])
 
 
-def _wait_for(hub: LocalStore, proc: subprocess.Popen, *, points: int, checkpoint: str | None = None) -> int:
+def _latest_checkpoint(artifacts: dict) -> int:
+    return max((int(k.split("-")[1]) for k in artifacts if k.startswith("checkpoint-")), default=0)
+
+
+def _wait_for(hub: LocalStore, proc: subprocess.Popen, *, points: int, past_checkpoint: bool = False) -> int:
+    """Wait until the run has ``points`` points (and, if asked, 2 or more past a complete checkpoint)."""
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
         assert proc.poll() is None, proc.stdout.read().decode() if proc.stdout else ""
         runs = hub.list_runs(owner="alice")
         if runs:
             run_id = runs[0].id
-            enough = len(hub.loss_points(run_id)) >= points
-            if enough and (checkpoint is None or checkpoint in hub.get_run(run_id).artifacts):
-                return run_id
+            steps = [p["step"] for p in hub.loss_points(run_id)]
+            if len(steps) >= points:
+                checkpoint = _latest_checkpoint(hub.get_run(run_id).artifacts)
+                if not past_checkpoint or (checkpoint and steps[-1] >= checkpoint + 2):
+                    return run_id
         time.sleep(0.05)
     raise AssertionError("the training subprocess did not get far enough in time")
 
 
 def test_sigkill_is_reaped_as_lost_and_resume_continues_the_curve(hub: LocalStore, tmp_path: Path) -> None:
-    spec = small_spec(max_steps=400, checkpoint_interval=5, validation_fraction=0, lr_scheduler="constant",
+    spec = small_spec(max_steps=400, checkpoint_interval=10, validation_fraction=0, lr_scheduler="constant",
                       lora_dropout=0.0)
     proc = _train_in_subprocess(tmp_path, spec)
-    run_id = _wait_for(hub, proc, points=12, checkpoint="checkpoint-10")
+    run_id = _wait_for(hub, proc, points=12, past_checkpoint=True)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait(timeout=30)
     killed_points = hub.loss_points(run_id)
@@ -113,7 +120,7 @@ def test_sigkill_is_reaped_as_lost_and_resume_continues_the_curve(hub: LocalStor
     assert (lost.training_outcome.value, lost.failure_class) == ("failure", "lost")
     assert lost.loss_curve_data == killed_points and len(killed_points) >= 12
 
-    done = max(int(k.split("-")[1]) for k in lost.artifacts if k.startswith("checkpoint-"))
+    done = _latest_checkpoint(lost.artifacts)
     child = resume(run_id, store=hub, owner="alice", changes={"max_steps": done + 4})
     row = hub.get_run(child.run_id)
     assert row.parent_model_id == run_id and row.parent_relation == "resume"
