@@ -49,3 +49,15 @@ def test_bad_settings_are_one_plain_line(hub: LocalStore, tmp_path: Path, capsys
     assert "LoRA alpha (lora_alpha): must be greater than 0" in capsys.readouterr().err
     assert main(["train", "--spec", str(tmp_path / "missing.yaml")]) == 2
     assert "could not be read" in capsys.readouterr().err
+
+
+def test_fork_and_resume_from_the_command_line(hub: LocalStore, capsys: pytest.CaptureFixture[str]) -> None:
+    common = ["--base", "llama3-standin", "--example", "math", "--rows", "16", "--validation-fraction", "0",
+              "--owner", "alice", "--threads", "1"]
+    assert main(["train", *common, "--max-steps", "2"]) == 0
+    parent = hub.list_runs(owner="alice")[0]
+    assert main(["train", *common, "--max-steps", "2", "--fork", str(parent.id)]) == 0
+    assert main(["train", "--resume", str(parent.id), "--owner", "alice"]) == 0
+    children = {r.parent_relation: r for r in hub.children(parent.id)}
+    assert set(children) == {"fork", "resume"}
+    capsys.readouterr()
