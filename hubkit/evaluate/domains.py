@@ -63,7 +63,7 @@ DOMAINS.register(EvalDomain(
     title="Math",
     description="Solving arithmetic word problems; the share of final answers that are exactly right.",
     offline=(TaskSpec("microworld_math", "exact_match", "strict-match", MicroworldSplit("math", 100)),
-             TaskSpec("microworld_math_choice", "acc", source=MicroworldMathChoices(150))),
+             TaskSpec("microworld_math_choice", "acc", source=MicroworldMathChoices(300))),
     standard=(TaskSpec("gsm8k", "exact_match", "strict-match"),),
 ))
 DOMAINS.register(EvalDomain(

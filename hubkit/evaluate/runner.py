@@ -207,11 +207,15 @@ def evaluate_model(*, store: Store, model_id: int, domains: Sequence[str] | None
 
 
 def _cached(base_scores: dict[str, Any], task: PlannedTask) -> TaskScore | None:
+    """The base model's current record of ``task`` when it already says what we would record."""
     entry = base_scores.get(task.domain.name, {}).get(task.spec.name)
-    if not entry or entry.get("status") != "scored" or entry.get("stamp_hash") != stamp_hash(task.stamp):
+    if not entry or entry.get("stamp_hash") != stamp_hash(task.stamp):
+        return None
+    same_skip = not task.runnable and entry.get("status") == "skipped" and entry.get("skip_reason") == task.skip_reason
+    if entry.get("status") != "scored" and not same_skip:
         return None
     return TaskScore(task.domain.name, task.spec.name, entry["metric"], entry["value"], entry["stderr"],
-                     entry["n"], "scored", None, task.stamp, cached=True)
+                     entry["n"], entry["status"], entry.get("skip_reason"), task.stamp, cached=True)
 
 
 def evaluate_base(*, store: Store, base_key: str, domains: Sequence[str] | None = None,

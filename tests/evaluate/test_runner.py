@@ -156,3 +156,15 @@ def test_a_domain_that_fails_is_recorded_as_an_error_and_the_others_are_still_sc
         score = report.score("code", task)
         assert score.status == "error" and score.value is None and "failed" in score.reason
     assert {r.status for r in world.store.list_evaluations(model_id=run.id)} == {"scored", "error"}
+
+
+def test_a_skipped_baseline_is_recorded_once_and_scored_once_code_is_enabled(
+        world: EvalWorld, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HUBKIT_ALLOW_CODE_EXECUTION", "0")
+    evaluate_base(store=world.store, base_key=BASE_KEY, domains=["code"], limit=1)
+    again = evaluate_base(store=world.store, base_key=BASE_KEY, domains=["code"], limit=1)
+    assert all(s.cached and s.status == "skipped" for s in again.scores)
+    assert len(world.store.list_evaluations(base_model=BASE_KEY)) == 2
+    monkeypatch.setenv("HUBKIT_ALLOW_CODE_EXECUTION", "1")
+    enabled = evaluate_base(store=world.store, base_key=BASE_KEY, domains=["code"], limit=1)
+    assert enabled.model_loads == 1 and {s.status for s in enabled.scores} == {"scored"}
