@@ -45,7 +45,7 @@ class _Follow:
 
 
 def _follow(job: JobRecord, store: LocalStore, detach: bool) -> int:
-    import hubkit.jobs as jobs
+    from hubkit import jobs
 
     print(f"job {job.id} queued ({job.executor} executor); logs: hubkit jobs logs {job.id}")
     if detach:
@@ -64,7 +64,7 @@ def _follow(job: JobRecord, store: LocalStore, detach: bool) -> int:
 
 
 def _submit(args: argparse.Namespace) -> int:
-    import hubkit.jobs as jobs
+    from hubkit import jobs
     from hubkit.jobs.parameters import parse_cli_value
 
     store = _store()
@@ -85,14 +85,14 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _logs(args: argparse.Namespace) -> int:
-    import hubkit.jobs as jobs
+    from hubkit import jobs
 
     sys.stdout.write(jobs.logs(args.job))
     return 0
 
 
 def _cancel(args: argparse.Namespace) -> int:
-    import hubkit.jobs as jobs
+    from hubkit import jobs
 
     job = jobs.cancel(args.job, grace_s=args.grace)
     print(f"job {job.id} {job.state.value}")
@@ -100,7 +100,7 @@ def _cancel(args: argparse.Namespace) -> int:
 
 
 def _recover(args: argparse.Namespace) -> int:
-    import hubkit.jobs as jobs
+    from hubkit import jobs
 
     done = jobs.recover()
     print(f"lost: {done.lost or 'none'}; failed: {done.failed or 'none'}; started again: {done.started or 'none'}")
@@ -108,7 +108,7 @@ def _recover(args: argparse.Namespace) -> int:
 
 
 def _rerun(args: argparse.Namespace) -> int:
-    import hubkit.jobs as jobs
+    from hubkit import jobs
 
     store = _store()
     job = jobs.rerun(args.run, owner=_owner(args, store), store=store)

@@ -16,8 +16,8 @@ import pydantic
 from hubkit.config import Settings, load_settings
 from hubkit.errors import ValidationError
 from hubkit.jobs import notebooks
-from hubkit.jobs.parameters import validate as validate_parameters
 from hubkit.jobs.executors import Executor, Recovery, Resources, create_executor
+from hubkit.jobs.parameters import validate as validate_parameters
 from hubkit.store import Store, open_store
 from hubkit.store.records import JobRecord
 

@@ -5,6 +5,7 @@ ports, two CPUs, no usage stats) and stopped at the end.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -19,6 +20,7 @@ import pytest
 
 from hubkit.config import Settings, load_settings
 from hubkit.db import upgrade
+from hubkit.errors import HubkitError
 from hubkit.store import LocalStore
 from tests.fixtures.db import seed_minimal
 
@@ -44,7 +46,7 @@ def make_hub(hub_home: Path, **overrides: object) -> JobHub:
 @pytest.fixture
 def job_hub(hub_home: Path) -> Iterator[JobHub]:
     """A migrated, seeded hub whose jobs run on the local executor."""
-    import hubkit.jobs as jobs
+    from hubkit import jobs
 
     hub = make_hub(hub_home)
     yield hub
@@ -53,13 +55,11 @@ def job_hub(hub_home: Path) -> Iterator[JobHub]:
 
 
 def _stop_leftovers(hub: JobHub) -> None:
-    import hubkit.jobs as jobs
+    from hubkit import jobs
 
     for job in hub.store.list_jobs(states=["queued", "running"]):
-        try:
+        with contextlib.suppress(HubkitError):  # ended on its own meanwhile
             jobs.cancel(job.id, grace_s=2, store=hub.store, settings=hub.settings)
-        except Exception:  # noqa: BLE001 - best effort clean-up after a failed test
-            pass
 
 
 def _free_port() -> int:
@@ -87,7 +87,7 @@ def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         _wait_for_jobs_api(address)
         yield address
     finally:
-        subprocess.run([str(ray), "stop", "--force"], env=env, capture_output=True, timeout=120)
+        subprocess.run([str(ray), "stop", "--force"], env=env, capture_output=True, timeout=120, check=False)
 
 
 def _wait_for_jobs_api(address: str, timeout_s: float = 90) -> None:
@@ -98,7 +98,7 @@ def _wait_for_jobs_api(address: str, timeout_s: float = 90) -> None:
         try:
             JobSubmissionClient(address).list_jobs()
             return
-        except Exception:  # noqa: BLE001 - not up yet
+        except Exception:
             if time.monotonic() > deadline:
                 raise
             time.sleep(1)
@@ -107,7 +107,7 @@ def _wait_for_jobs_api(address: str, timeout_s: float = 90) -> None:
 @pytest.fixture
 def ray_hub(hub_home: Path, ray_head: str) -> Iterator[JobHub]:
     """A seeded hub whose jobs run on the session's Ray head."""
-    import hubkit.jobs as jobs
+    from hubkit import jobs
 
     hub = make_hub(hub_home, executor="ray", ray_address=ray_head)
     yield hub
@@ -118,7 +118,7 @@ def ray_hub(hub_home: Path, ray_head: str) -> Iterator[JobHub]:
 @pytest.fixture
 def train_hub(standin_env: Path) -> Iterator[JobHub]:
     """A seeded hub with the stand-in models built and every catalog base model registered."""
-    import hubkit.jobs as jobs
+    from hubkit import jobs
     from hubkit.catalog import base_model_records
 
     hub = make_hub(standin_env, heartbeat_timeout_s=120.0)

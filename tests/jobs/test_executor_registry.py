@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-import hubkit.jobs as jobs
+from hubkit import jobs
 from hubkit.errors import ConfigError, JobError, MissingExtra
 from hubkit.jobs.executors import EXECUTORS, ExecutorRegistry, create_executor
 from hubkit.jobs.executors.local import LocalExecutor

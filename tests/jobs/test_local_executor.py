@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-import hubkit.jobs as jobs
+from hubkit import jobs
 from hubkit.jobs.executors import create_executor
 from tests.jobs.conftest import POINTS, JobHub
 from tests.jobs.helpers import archived_notebook, freeze, outputs_text, wait_until, worker_pid

@@ -6,7 +6,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-import hubkit.jobs as jobs
+from hubkit import jobs
 from hubkit.errors import NotFound, UnsafePath, ValidationError
 from hubkit.jobs import notebooks
 from hubkit.jobs.parameters import parse_cli_value

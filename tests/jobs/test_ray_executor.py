@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-import hubkit.jobs as jobs
+from hubkit import jobs
 from tests.jobs.conftest import POINTS, JobHub
 from tests.jobs.helpers import archived_notebook, freeze, outputs_text, wait_until, worker_pid
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-import hubkit.jobs as jobs
+from hubkit import jobs
 from hubkit.errors import Conflict, JobError, NotFound, ValidationError
 from hubkit.jobs.templates import list_templates, publish
 from tests.jobs.conftest import POINTS, JobHub

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-import hubkit.jobs as jobs
+from hubkit import jobs
 from hubkit.errors import ValidationError
 from tests.jobs.conftest import JobHub
 from tests.jobs.helpers import archived_notebook, outputs_text, wait_until

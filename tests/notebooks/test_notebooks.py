@@ -82,7 +82,7 @@ def test_nbval_runs_every_notebook_and_template(standin_env: Path, tmp_path: Pat
     done = subprocess.run(
         [sys.executable, "-m", "pytest", "--nbval-lax", "-p", "no:cacheprovider", "-q",
          f"--rootdir={REPO}", "notebooks/", "templates/"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=1800)
+        check=False, cwd=REPO, env=env, capture_output=True, text=True, timeout=1800)
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     runs = store.list_runs(owner="student")
     assert runs and all(r.training_outcome is not None for r in runs)

@@ -37,7 +37,7 @@ class RayExecutor(Executor):
             raise MissingExtra("Ray", "ray") from exc
         try:
             return JobSubmissionClient(self.settings.ray_address)
-        except Exception as exc:  # noqa: BLE001 - Ray raises ConnectionError and RuntimeError alike
+        except Exception as exc:
             raise JobError(f"The Ray cluster at {self.settings.ray_address} cannot be reached.",
                            detail=str(exc)) from exc
 
