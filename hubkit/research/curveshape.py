@@ -5,7 +5,7 @@ Computed from ``loss_curve_data`` (NaN/inf arrive as the JSON-safe strings
 sentence can explain each one:
 
 - spike: a finite loss more than ``SPIKE_RATIO`` times the median of the
-  ``SPIKE_WINDOW`` points before it;
+  ``SPIKE_WINDOW`` points before it (the first point stands in for missing history);
 - plateau: the curve split into ten windows; a window pair is flat when the
   mean loss improved by less than ``PLATEAU_REL`` (relative);
   ``plateau_fraction`` is the share of flat pairs;
@@ -65,13 +65,13 @@ EMPTY = CurveFeatures(n_points=0, last_step=None, first_loss=None, final_loss=No
 
 
 def _spikes(loss: np.ndarray) -> int:
-    count = 0
-    for i in range(1, len(loss)):
-        before = loss[max(0, i - SPIKE_WINDOW):i]
-        reference = float(np.median(before))
-        if reference > 0 and loss[i] > SPIKE_RATIO * reference:
-            count += 1
-    return count
+    if len(loss) < 2:
+        return 0
+    # Median of the up-to-SPIKE_WINDOW points before each point (edge-padded so early points count).
+    padded = np.concatenate([np.full(SPIKE_WINDOW - 1, loss[0]), loss])
+    windows = np.lib.stride_tricks.sliding_window_view(padded[:-1], SPIKE_WINDOW)
+    reference = np.median(windows, axis=1)
+    return int(np.sum((reference > 0) & (loss[1:] > SPIKE_RATIO * reference)))
 
 
 def _plateau(loss: np.ndarray, steps: np.ndarray) -> tuple[float | None, int | None]:
