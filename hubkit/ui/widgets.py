@@ -63,8 +63,12 @@ def _shared(kind: type[W.Widget]) -> W.Widget:
 
 def html(inner: str, **layout: Any) -> W.HTML:
     """An HTML widget from trusted markup built with :mod:`hubkit.ui.html`."""
-    if layout:
-        return W.HTML(page(inner), layout=W.Layout(**layout))
+    return W.HTML(page(inner), layout=W.Layout(**layout))
+
+
+def static_html(inner: str) -> W.HTML:
+    """Like :func:`html` for a block whose layout never changes: it shares one Layout and
+    one style with every other static block (never hide or resize one of these)."""
     return W.HTML(page(inner), layout=_shared(W.Layout), style=_shared(HTMLStyle))
 
 

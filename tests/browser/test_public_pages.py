@@ -50,8 +50,7 @@ def test_profile_shows_everything_and_the_demo_generates(hub, page):
     for section in ("Scores", "Training", "Lineage", "Dataset", "Configuration", "Download", "Feedback"):
         page.get_by_role("heading", name=section, exact=True).wait_for()
     page.locator(".js-plotly-plot").first.wait_for()
-    page.get_by_placeholder("Type a prompt").fill("Question: Tom has 3 coins. He finds 4 more. How many coins "
-                                                  "does Tom have?\nAnswer:")
+    page.get_by_placeholder("Type a prompt").fill("What is 3 + 4?")  # the stand-in continues this one
     page.get_by_role("button", name="Generate").click()
     answer = page.locator(".hk-demo-answer.hk-done pre")
     answer.wait_for(timeout=120_000)

@@ -3,6 +3,7 @@ import json
 import time
 from datetime import UTC, datetime
 
+import ipywidgets as W
 import pytest
 import yaml
 
@@ -10,7 +11,7 @@ from hubkit.catalog import base_model_records
 from hubkit.hub import AppSession
 from hubkit.store import LocalStore
 from hubkit.ui.pages import builder_page
-from tests.ui.helpers import html_of
+from tests.ui.helpers import html_of, walk
 
 BAD = b'{"question": "1+1", "answer": "2"}\n{"question": "2+2"}\n{"question": "3+3", "answer": "6"}\n'
 GOOD = "".join(json.dumps({"instruction": f"What is {a} + {b}?", "response": str(a + b)}) + "\n"
@@ -38,6 +39,8 @@ def test_visitors_are_asked_to_sign_in(builder_store):
 
 def test_cards_label_standins_and_uploads_are_checked(builder_store):
     page = builder_page(AppSession(store=builder_store, user="carol"))
+    hidden = [w for w in walk(page) if isinstance(w, W.HTML) and w.layout.display == "none"]
+    assert len(hidden) == 1 and "JupyterLab" in hidden[0].value  # only the developer link waits
     assert "offline stand-in" in page.base_cards.value and "licence" in page.base_cards.value
     # stand-ins are built; the real models' weights are not on this machine
     assert {b.key for b in page.bases if b.available} == {b.key for b in page.bases if b.is_standin}

@@ -26,7 +26,7 @@ from hubkit.ui.figures import (
     score_radar_figure,
 )
 from hubkit.ui.html import app_url, esc, link, page
-from hubkit.ui.widgets import download_link, figure_output, html, message, run_safely
+from hubkit.ui.widgets import download_link, figure_output, html, message, run_safely, static_html
 
 
 class DemoBox(W.VBox):
@@ -150,25 +150,25 @@ class ModelPage(W.VBox):
                 if self.session.signed_in else '<p class="muted">Sign in to fork this model.</p>')
         has_scores = any(s.scored for s in p.scores)
         try_it = "" if "adapter" in p.downloads else '<p class="muted">There is no trained adapter to try.</p>'
-        parts: list[W.Widget] = [html(cards.profile_header(p))]
+        parts: list[W.Widget] = [static_html(cards.profile_header(p))]
         if p.is_owner:
             parts.append(OwnerControls(self.session, p))
         # static blocks are merged into few HTML widgets: fewer widget models, faster first render
-        parts.append(html("<h2>Scores</h2>"))
+        parts.append(static_html("<h2>Scores</h2>"))
         if has_scores:
             parts.append(W.HBox([figure_output(score_bars_figure(p.scores, model_name=name)),
                                  figure_output(score_radar_figure(p.scores, model_name=name))]))
         parts += [
-            html(cards.score_table(p.scores) + "<h2>Changes outside its own domain</h2>"
+            static_html(cards.score_table(p.scores) + "<h2>Changes outside its own domain</h2>"
                  + cards.flags_list(p.flags) + "<h2>Try it</h2>" + try_it),
             *([DemoBox(self.session, p.run.slug)] if not try_it else []),
-            html("<h2>Training</h2>"), figure_output(loss_curve_figure(p.curve)),
-            html("<h2>Lineage</h2>"), figure_output(lineage_figure(ModelRef.of(p.run), p.lineage)),
-            html(cards.lineage_links(ModelRef.of(p.run), p.lineage) + fork + "<h2>Dataset</h2>"
+            static_html("<h2>Training</h2>"), figure_output(loss_curve_figure(p.curve)),
+            static_html("<h2>Lineage</h2>"), figure_output(lineage_figure(ModelRef.of(p.run), p.lineage)),
+            static_html(cards.lineage_links(ModelRef.of(p.run), p.lineage) + fork + "<h2>Dataset</h2>"
                  + cards.dataset_card(p.dataset) + "<h2>Configuration</h2>" + cards.config_block(p.config)
                  + "<h2>Download</h2>"),
             Downloads(self.session, p),
-            html("<h2>Feedback</h2>"), FeedbackBox(self.session, p, on_saved=self.render),
+            static_html("<h2>Feedback</h2>"), FeedbackBox(self.session, p, on_saved=self.render),
         ]
         self.children = parts
 
