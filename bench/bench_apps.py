@@ -186,7 +186,7 @@ def main() -> int:
         board = board_figures(url, models=args.models)
 
     hot, cold = statistics.median(timings["preheated"]), statistics.median(timings["not preheated"])
-    print("\n## Profile page, time to first full render (median of %d, seconds)" % args.repeats)
+    print(f"\n## Profile page, time to first full render (median of {args.repeats}, seconds)")
     print("| server | median | all runs |\n|---|---|---|")
     for name, values in timings.items():
         print(f"| {name} | {statistics.median(values):.2f} | {', '.join(f'{v:.2f}' for v in values)} |")
