@@ -164,10 +164,11 @@ def main() -> int:
         os.environ["HUBKIT_HOME"] = str(home)
         slug = seed(url, models=args.models)
         env = {**os.environ, "HUBKIT_HOME": str(home), "HUBKIT_DB_URL": url, "HUBKIT_PUBLIC_PAGES": "1"}
-        servers = {name: start_voila(env, preheat=name == "preheated", log=Path(tmp) / f"{name}.log")
-                   for name in ("preheated", "not preheated")}
-        timings: dict[str, list[float]] = {name: [] for name in servers}
+        servers: dict[str, tuple[subprocess.Popen, str]] = {}
+        timings: dict[str, list[float]] = {"preheated": [], "not preheated": []}
         try:
+            for name in timings:  # a server that started is stopped below, whatever happens next
+                servers[name] = start_voila(env, preheat=name == "preheated", log=Path(tmp) / f"{name}.log")
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
                 time.sleep(20)  # let the preheated pool fill before the first request
