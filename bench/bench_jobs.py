@@ -27,9 +27,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from hubkit import jobs
-from hubkit.catalog import RECIPE_VERSION, base_model_records, build_standins
+from hubkit.bootstrap import init_platform
+from hubkit.catalog import RECIPE_VERSION, build_standins
 from hubkit.config import Settings, load_settings
-from hubkit.db import upgrade
 from hubkit.store import LocalStore
 
 POINTS = REPO / "tests" / "jobs" / "notebooks" / "points.ipynb"
@@ -55,11 +55,8 @@ def prepare_home(root: Path, **overrides: object) -> tuple[Settings, LocalStore]
     os.environ["HUBKIT_HOME"] = str(root)
     os.environ.pop("HUBKIT_DB_URL", None)
     settings = load_settings(**overrides)
-    upgrade(settings.database_url)
-    store = LocalStore(settings.database_url)
+    store = init_platform(settings=settings)
     store.ensure_user("bench", role="developer")
-    for row in base_model_records():
-        store.upsert_base_model(**row)
     return settings, store
 
 

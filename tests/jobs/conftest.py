@@ -119,11 +119,10 @@ def ray_hub(hub_home: Path, ray_head: str) -> Iterator[JobHub]:
 def train_hub(standin_env: Path) -> Iterator[JobHub]:
     """A seeded hub with the stand-in models built and every catalog base model registered."""
     from hubkit import jobs
-    from hubkit.catalog import base_model_records
+    from hubkit.bootstrap import register_catalog
 
     hub = make_hub(standin_env, heartbeat_timeout_s=120.0)
-    for row in base_model_records():
-        hub.store.upsert_base_model(**row)
+    register_catalog(hub.store, settings=hub.settings)
     yield hub
     _stop_leftovers(hub)
     jobs.shutdown()

@@ -66,17 +66,10 @@ def test_a_template_opened_by_hand_still_records_its_name(monkeypatch: pytest.Mo
 
 @pytest.mark.slow
 def test_nbval_runs_every_notebook_and_template(standin_env: Path, tmp_path: Path) -> None:
-    from hubkit.catalog import base_model_records
-    from hubkit.config import load_settings
-    from hubkit.db import upgrade
-    from hubkit.store import LocalStore
+    from hubkit.bootstrap import init_platform
 
-    settings = load_settings()
-    upgrade(settings.database_url)
-    store = LocalStore(settings.database_url)
+    store = init_platform()
     store.ensure_user("student", role="developer")
-    for row in base_model_records():
-        store.upsert_base_model(**row)
     env = {**os.environ, "HUBKIT_HOME": str(standin_env), "JUPYTERHUB_USER": "student"}
     env.pop("HUBKIT_DB_URL", None)
     done = subprocess.run(
