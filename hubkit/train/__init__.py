@@ -3,7 +3,7 @@
 Public API (keyword-only):
 
 - `TrainSpec`, `DatasetRef`, `field_help()`: every knob with its help and bounds.
-- `list_presets()`, `load_preset(name)`, `spec_from_preset(name, **choices)`.
+- `list_presets()`, `load_preset(name)`, `spec_from_preset(preset_name, /, **choices)`.
 - `preflight(spec, *, device=None, ...) -> PreflightReport`: memory, time, warnings.
 - `run(spec, *, store, owner, ...) -> TrainResult`; `resume(run_id, *, store, owner)`.
 - `Progress`: the callback protocol apps implement (``on_step``, ``on_status``).

@@ -54,7 +54,7 @@ def list_presets() -> list[Preset]:
     return [load_preset(n) for n in preset_names()]
 
 
-def spec_from_preset(name: str, **choices: Any) -> TrainSpec:
-    """A full spec: the preset's settings, then the person's ``choices`` (base model, dataset, ...)."""
-    preset = load_preset(name)
-    return TrainSpec.parse({**preset.settings, **choices}, source=f"preset {name!r}")
+def spec_from_preset(preset_name: str, /, **choices: Any) -> TrainSpec:
+    """A full spec: the preset's settings, then the person's ``choices`` (base model, dataset, name, ...)."""
+    preset = load_preset(preset_name)
+    return TrainSpec.parse({**preset.settings, **choices}, source=f"preset {preset_name!r}")

@@ -37,3 +37,9 @@ def test_choices_override_the_preset() -> None:
 def test_unknown_preset() -> None:
     with pytest.raises(NotFound, match="quick"):
         load_preset("fastest")
+
+
+def test_a_preset_spec_can_carry_the_models_name():
+    spec = spec_from_preset("quick", base_model="llama3-standin", name="My sums",
+                            dataset={"example": "math"})
+    assert spec.name == "My sums" and spec.lora_r == 8
