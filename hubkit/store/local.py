@@ -54,6 +54,11 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands back naive datetimes; every timestamp the store writes is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 def _retryable(exc: OperationalError) -> bool:
     orig = exc.orig
     if getattr(orig, "sqlstate", None) in _RETRY_SQLSTATES:
@@ -429,8 +434,7 @@ class LocalStore(Store):
         model.failure_class = failure_class
         model.failure_message = failure_message
         model.finished_at = now
-        started = model.started_at if model.started_at.tzinfo else model.started_at.replace(tzinfo=UTC)
-        model.duration_s = (now - started).total_seconds()
+        model.duration_s = (now - _aware(model.started_at)).total_seconds()
         model.loss_curve_data = self._curve(session, model.id)
         if artifacts:
             model.artifacts = {**model.artifacts, **v.clean_json(artifacts, what="artifacts")}
@@ -509,12 +513,11 @@ class LocalStore(Store):
                 model = self._model(session, run_id, lock=True)
                 if model.status != m.RunStatus.running:
                     return False  # finished meanwhile, or reaped by another worker
-                beat = model.heartbeat_at or model.started_at
-                beat = beat if beat.tzinfo else beat.replace(tzinfo=UTC)
+                beat = _aware(model.heartbeat_at or model.started_at)
                 self._finish(session, model, outcome="failure", failure_class="lost", artifacts=None,
                              failure_message=f"No heartbeat since {beat.isoformat()}; the process running it died or was killed.")
                 model.finished_at = beat
-                model.duration_s = (beat - (model.started_at if model.started_at.tzinfo else model.started_at.replace(tzinfo=UTC))).total_seconds()
+                model.duration_s = (beat - _aware(model.started_at)).total_seconds()
                 return True
 
             if self._write(fn):
