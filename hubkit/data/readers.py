@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -143,9 +143,8 @@ def _table(file: str, reader: str, records: list[RawRecord], problems: ProblemLi
                     problems=problems)
 
 
-def _parse_lines(text: str, file: str, limits: DataLimits) -> RawTable:
-    problems = ProblemList(file=file, limit=limits.max_problems)
-    records: list[RawRecord] = []
+def _rows_of_lines(text: str, file: str, limits: DataLimits, problems: ProblemList) -> Iterator[tuple[int, int, str]]:
+    """(row, line number, line) of each non-blank line; oversized lines become problems."""
     row = 0
     for lineno, line in enumerate(text.split("\n"), start=1):
         line = line.removesuffix("\r")
@@ -158,6 +157,13 @@ def _parse_lines(text: str, file: str, limits: DataLimits) -> RawTable:
         if size > limits.max_row_bytes:
             _row_too_big(problems, row, lineno, size, limits)
             continue
+        yield row, lineno, line
+
+
+def _parse_lines(text: str, file: str, limits: DataLimits) -> RawTable:
+    problems = ProblemList(file=file, limit=limits.max_problems)
+    records: list[RawRecord] = []
+    for row, lineno, line in _rows_of_lines(text, file, limits, problems):
         try:
             obj = json.loads(line)
         except json.JSONDecodeError as exc:
@@ -313,18 +319,7 @@ def read_txt(data: bytes, file: str, limits: DataLimits) -> RawTable:
     text = decode_text(data, file=file)
     problems = ProblemList(file=file, limit=limits.max_problems)
     records: list[RawRecord] = []
-    row = 0
-    for lineno, line in enumerate(text.split("\n"), start=1):
-        line = line.removesuffix("\r")
-        if not line.strip():
-            continue
-        row += 1
-        if row > limits.max_rows:
-            _too_many_rows(file, limits)
-        size = len(line.encode("utf-8"))
-        if size > limits.max_row_bytes:
-            _row_too_big(problems, row, lineno, size, limits)
-            continue
+    for row, lineno, line in _rows_of_lines(text, file, limits, problems):
         records.append(RawRecord(row=row, line=lineno, values={"text": line}))
     return _table(file, "txt", records, problems)
 
