@@ -75,12 +75,26 @@ def _submit(args: argparse.Namespace) -> int:
     return _follow(job, store, args.detach)
 
 
+def _progress(job: JobRecord, store: LocalStore) -> str:
+    """``step 12/40, loss 1.234`` for a running job whose run has logged points."""
+    if job.state.value != "running" or job.model_id is None:
+        return ""
+    from hubkit import jobs
+
+    st = jobs.status(job.id, store=store)
+    if st.step is None:
+        return "starting"
+    loss = f", loss {st.loss:.4g}" if isinstance(st.loss, float) else ""
+    return f"step {st.step}" + (f"/{st.total_steps}" if st.total_steps else "") + loss
+
+
 def _list(args: argparse.Namespace) -> int:
     store = _store()
-    rows = [(j.id, j.state.value, j.notebook, j.kind, j.executor, j.model_id or "",
+    rows = [(j.id, j.state.value, j.notebook, j.kind, j.executor, j.model_id or "", _progress(j, store),
              j.created_at.strftime("%Y-%m-%d %H:%M:%S"), (j.error or "").splitlines()[0] if j.error else "")
             for j in store.list_jobs(owner=args.owner, states=args.state, limit=args.limit)]
-    print(render_table(["id", "state", "notebook", "kind", "executor", "run", "created", "error"], rows))
+    print(render_table(["id", "state", "notebook", "kind", "executor", "run", "progress", "created", "error"],
+                       rows))
     return 0
 
 

@@ -7,10 +7,20 @@ Inside a notebook, :func:`hubkit.jobs.context.current` says which job it serves.
 """
 from __future__ import annotations
 
-from hubkit.jobs.api import cancel, executor_for, logs, recover, shutdown, submit, wait
+from hubkit.jobs.api import (
+           JobStatus,
+           cancel,
+           executor_for,
+           logs,
+           recover,
+           shutdown,
+           status,
+           submit,
+           wait,
+)
 from hubkit.jobs.context import JobContext, current
 from hubkit.jobs.executors import EXECUTORS, Executor, Recovery, Resources
 from hubkit.jobs.rerun import rerun
 
-__all__ = ["EXECUTORS", "Executor", "JobContext", "Recovery", "Resources", "cancel", "current",
-           "executor_for", "logs", "recover", "rerun", "shutdown", "submit", "wait"]
+__all__ = ["EXECUTORS", "Executor", "JobContext", "JobStatus", "Recovery", "Resources", "cancel", "current",
+           "executor_for", "logs", "recover", "rerun", "shutdown", "status", "submit", "wait"]

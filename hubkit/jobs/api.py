@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import pydantic
@@ -16,7 +17,7 @@ import pydantic
 from hubkit.config import Settings, load_settings
 from hubkit.errors import ValidationError
 from hubkit.jobs import notebooks
-from hubkit.jobs.executors import Executor, Recovery, Resources, create_executor
+from hubkit.jobs.executors import Executor, Recovery, Resources, create_executor, is_final
 from hubkit.jobs.parameters import validate as validate_parameters
 from hubkit.store import Store, open_store
 from hubkit.store.records import JobRecord
@@ -84,6 +85,42 @@ def wait(job_id: int, *, timeout_s: float | None = None, on_update: Callable[[Jo
     """Block until job ``job_id`` ends; ``on_update`` is called on every poll (progress bars)."""
     store, settings = _context(store, settings)
     return _executor_of(job_id, store, settings).wait(job_id, timeout_s=timeout_s, on_update=on_update)
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """Where a job stands, and how far the run it trains has got (for progress displays)."""
+
+    job_id: int
+    state: str
+    final: bool
+    run_id: int | None
+    step: int | None
+    total_steps: int | None
+    loss: float | None
+    error: str | None
+    job: JobRecord
+
+
+def status(job_id: int, *, store: Store | None = None, settings: Settings | None = None) -> JobStatus:
+    """The job's state and, from the moment its notebook created a run, that run's last logged step.
+
+    A worker that died without writing a result is noticed here too (the job
+    becomes ``failed``), so polling this is all a progress display needs.
+    """
+    store, settings = _context(store, settings)
+    job = _executor_of(job_id, store, settings).settle(store.get_job(job_id))
+    step = total = loss = None
+    if job.model_id is not None:
+        run = store.get_run(job.model_id)
+        points = run.loss_curve_data if run.loss_curve_data is not None else store.loss_points(run.id)
+        last = next((p for p in reversed(points) if p.get("loss") is not None), None)
+        if last is not None:
+            step, loss = last.get("step"), last.get("loss")
+        max_steps = run.config.get("max_steps")
+        total = int(max_steps) if isinstance(max_steps, int) and max_steps > 0 else None
+    return JobStatus(job_id=job.id, state=job.state.value, final=is_final(job), run_id=job.model_id,
+                     step=step, total_steps=total, loss=loss, error=job.error, job=job)
 
 
 def cancel(job_id: int, *, grace_s: float = 15.0, store: Store | None = None,

@@ -13,10 +13,12 @@ from __future__ import annotations
 import getpass
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from hubkit.store import Store
+from hubkit.store.records import RunRecord
 
 ENV_JOB_ID = "HUBKIT_JOB_ID"
 ENV_OWNER = "HUBKIT_JOB_OWNER"
@@ -53,15 +55,36 @@ class JobContext:
     def report_run(self, run_id: int, *, store: Store) -> None:
         """Tell the platform which run this notebook created, so its archived copy is linked to it.
 
-        A notebook may train several runs (a sweep); each one reported gets the
-        archived notebook linked to it.
+        The job row names the run from then on, so ``hubkit jobs list`` and
+        progress displays follow its loss curve while it trains. A notebook may
+        train several runs (a sweep); each one reported gets the archived
+        notebook linked to it; reporting the same run twice changes nothing.
         """
         if self.job_id is None:
+            return
+        if self.runs_file is not None and int(run_id) in reported_runs(self.runs_file):
             return
         store.update_job(self.job_id, model_id=run_id)
         if self.runs_file is not None:
             with open(self.runs_file, "a", encoding="utf-8") as fh:
                 fh.write(f"{int(run_id)}\n")
+
+    def reporter(self, store: Store) -> Callable[[RunRecord], None]:
+        """``train.run(..., on_record=job.reporter(store))``: report the run the moment it is created."""
+        return lambda record: self.report_run(record.id, store=store)
+
+
+def reported_runs(path: Path) -> list[int]:
+    """Run ids a runs file lists, first report first (a missing file lists none)."""
+    try:
+        words = path.read_text(encoding="utf-8").split()
+    except FileNotFoundError:
+        return []
+    seen: list[int] = []
+    for word in words:
+        if word.isdigit() and int(word) not in seen:
+            seen.append(int(word))
+    return seen
 
 
 def _template_of_open_notebook() -> tuple[str | None, str | None]:

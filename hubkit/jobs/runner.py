@@ -60,16 +60,6 @@ class _Heartbeat(threading.Thread):
                 self.cancel_file.touch()
 
 
-def _reported_runs(path: Path) -> list[int]:
-    if not path.exists():
-        return []
-    seen: list[int] = []
-    for line in path.read_text(encoding="utf-8").split():
-        if line.isdigit() and int(line) not in seen:
-            seen.append(int(line))
-    return seen
-
-
 def run_job(job_id: int, *, settings: Settings | None = None, store: Store | None = None) -> JobOutcome:
     """Execute job ``job_id``; called by ``python -m hubkit.jobs.worker`` under every executor."""
     import papermill
@@ -123,7 +113,7 @@ def run_job(job_id: int, *, settings: Settings | None = None, store: Store | Non
 
     archived = output if output.exists() else source.path
     digest = open_archive(settings.archive_root).put_file(archived)
-    run_ids = _reported_runs(runs_file)
+    run_ids = context.reported_runs(runs_file)
     cancelled = cancel_file.exists() or store.get_job(job_id).state.value == "cancelled"
     for run_id in run_ids or [None]:
         store.record_notebook_run(

@@ -322,12 +322,15 @@ def run(spec: TrainSpec | Mapping[str, Any], *, store: Store, owner: str, execut
         parent_model_id: int | None = None, relation: str | None = None, progress: Progress | None = None,
         cancel: Cancel = None, output_dir: Path | None = None, template: str | None = None,
         template_version: str | None = None, device: str | None = None,
-        archive: Archive | None = None) -> TrainResult:
+        archive: Archive | None = None, on_record: Callable[[RunRecord], None] | None = None) -> TrainResult:
     """Train one LoRA adapter and record the attempt, whatever happens.
 
     ``parent_model_id`` + ``relation`` ("fork", "continue", "resume") start from
     another run: its adapter (fork / continue) or its last complete checkpoint
-    (resume). Invalid input raises before anything is recorded.
+    (resume). Invalid input raises before anything is recorded. ``on_record``
+    is called with the new run row as soon as it exists, before the model loads
+    (a job tells the platform which run it follows); if it raises, the attempt
+    is recorded as failed like any other error.
     """
     spec = spec if isinstance(spec, TrainSpec) else TrainSpec.parse(dict(spec))
     if (parent_model_id is None) != (relation is None) or (relation and relation not in RELATIONS):
@@ -358,6 +361,8 @@ def run(spec: TrainSpec | Mapping[str, Any], *, store: Store, owner: str, execut
     t = _Training()
     try:
         with _sigterm_as_cancel() as terminated:
+            if on_record is not None:
+                on_record(record)
             work.mkdir(parents=True, exist_ok=True)
             say(f"Loading {spec.base_model}")
             t.model, t.tokenizer = _prepare_model(spec, parent_adapter=parent_adapter, device=dev,

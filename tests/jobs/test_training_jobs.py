@@ -57,19 +57,25 @@ def test_template_job_is_recorded_with_its_version_and_reruns_identically(train_
 
 
 @pytest.mark.slow
-def test_cancelled_training_job_ends_partial(train_hub: JobHub) -> None:
+def test_running_job_names_its_run_at_once_and_cancel_ends_it_partial(train_hub: JobHub) -> None:
     hub = train_hub
     job = jobs.submit(notebook="train", parameters={"max_steps": 2000, "example_rows": 64}, owner="alice",
                       store=hub.store, settings=hub.settings)
-    wait_until(lambda: hub.store.list_runs(owner="alice") or hub.store.get_job(job.id).error,
-               timeout_s=600, what="the run to start")
+    wait_until(lambda: jobs.status(job.id, store=hub.store, settings=hub.settings).run_id is not None
+               or hub.store.get_job(job.id).error, timeout_s=600, what="the job to name its run")
+    early = jobs.status(job.id, store=hub.store, settings=hub.settings)
     (run,) = hub.store.list_runs(owner="alice")
     run_id = run.id
-    wait_until(lambda: sum(p["loss"] is not None for p in hub.store.loss_points(run_id)) >= 2,
+    # named while it runs, long before train.run returns
+    assert (early.state, early.final, early.run_id, early.total_steps) == ("running", False, run_id, 2000)
+    wait_until(lambda: (jobs.status(job.id, store=hub.store, settings=hub.settings).step or 0) >= 2,
                timeout_s=600, what="two training steps")
+    st = jobs.status(job.id, store=hub.store, settings=hub.settings)
+    assert st.state == "running" and st.run_id == run_id and isinstance(st.loss, float)
     job = jobs.cancel(job.id, grace_s=60, store=hub.store, settings=hub.settings)
     assert job.state.value == "cancelled" and job.model_id == run_id
     run = hub.store.get_run(run_id)
     assert run.training_outcome.value == "partial"
     assert 2 <= max(p["step"] for p in run.loss_curve_data) < 2000
     assert "partial" in outputs_text(archived_notebook(hub.store, hub.settings, job))
+    assert jobs.status(job.id, store=hub.store, settings=hub.settings).final
