@@ -148,41 +148,43 @@ class Model(Base):
 
     __tablename__ = "models"
 
+    # Column order is storage order: the flat columns first and the large JSON documents last, so
+    # that a scan of the flat columns (run frames, leaderboards) reads each row's first page only
+    # instead of walking SQLite's overflow pages of the loss curve and the scores.
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(120), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    description: Mapped[str | None] = mapped_column(Text)
     owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     domain: Mapped[str] = mapped_column(String(40), index=True)
     base_model_id: Mapped[int] = mapped_column(ForeignKey("base_models.id"), index=True)
     dataset_id: Mapped[int | None] = mapped_column(ForeignKey("datasets.id"), index=True)
     dataset_fingerprint: Mapped[str | None] = mapped_column(String(64))
-    # The four critical fields.
+    # The four critical fields: parent_model_id, training_outcome, and (last) benchmark_scores and loss_curve_data.
     parent_model_id: Mapped[int | None] = mapped_column(ForeignKey("models.id"), index=True)
     training_outcome: Mapped[Outcome | None] = mapped_column(_enum(Outcome, "outcome"), index=True)
-    loss_curve_data: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonType)
-    benchmark_scores: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     # Lineage detail, set together with parent_model_id by fork/continue/resume.
     parent_relation: Mapped[str | None] = mapped_column(String(16))
-    config: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     status: Mapped[RunStatus] = mapped_column(_enum(RunStatus, "run_status"), index=True)
     failure_class: Mapped[str | None] = mapped_column(String(40), index=True)
-    failure_message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = _now_col()
     started_at: Mapped[datetime | None] = _now_col(nullable=True)
     finished_at: Mapped[datetime | None] = _now_col(nullable=True)
     heartbeat_at: Mapped[datetime | None] = _now_col(nullable=True)
     duration_s: Mapped[float | None] = mapped_column(Float)
-    hardware: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
-    versions: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     seed: Mapped[int | None] = mapped_column(Integer)
     visibility: Mapped[Visibility] = mapped_column(_enum(Visibility, "visibility"), index=True)
-    artifacts: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
     executed_by: Mapped[ExecutedBy] = mapped_column(_enum(ExecutedBy, "executed_by"))
     template: Mapped[str | None] = mapped_column(String(200))
     template_version: Mapped[str | None] = mapped_column(String(40))
     evaluated_at: Mapped[datetime | None] = _now_col(nullable=True)
-
+    failure_message: Mapped[str | None] = mapped_column(Text)
+    description: Mapped[str | None] = mapped_column(Text)
+    config: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    hardware: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    versions: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    artifacts: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    benchmark_scores: Mapped[dict[str, Any]] = mapped_column(JsonType, default=dict)
+    loss_curve_data: Mapped[list[dict[str, Any]] | None] = mapped_column(JsonType)
 
 class LossPoint(Base):
     """Append-only: every logged training point, written as it happens.

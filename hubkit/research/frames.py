@@ -17,8 +17,15 @@ import pandas as pd
 import pyarrow as pa
 from sqlalchemy import Engine, text
 
-from hubkit.research._ndjson import Field, fetch_texts, parse
-from hubkit.research._source import engine_for, is_postgres, json_text
+from hubkit.research._bulk import (
+    Field,
+    fetch_document,
+    fetch_table,
+    latest_pivot,
+    parse_document,
+    to_pandas,
+)
+from hubkit.research._source import engine_for, json_text
 
 if TYPE_CHECKING:
     from hubkit.store import Store
@@ -152,7 +159,7 @@ _RUN_FIELDS = (
     Field("domain", "m.domain", pa.string()),
     Field("base_model", "b.key", pa.string()),
     Field("base_family", "b.family", pa.string()),
-    Field("base_is_standin", "b.is_standin", pa.bool_(), boolean=True),
+    Field("base_is_standin", "b.is_standin", pa.bool_()),
     Field("parent_model_id", "m.parent_model_id", pa.int64()),
     Field("parent_relation", "m.parent_relation", pa.string()),
     Field("dataset_id", "m.dataset_id", pa.int64()),
@@ -174,31 +181,21 @@ _RUN_FIELDS = (
     Field("executed_by", "m.executed_by", pa.string()),
     Field("template", "m.template", pa.string()),
     Field("template_version", "m.template_version", pa.string()),
-    Field("config", "m.config", None),
 )
-_SCORE_FIELDS = (Field("model_id", "e.model_id", pa.int64()), Field(SCORE_PREFIX.rstrip("."), "", None))
+_RUN_JOINS = (" JOIN users u ON u.id = m.owner_id JOIN base_models b ON b.id = m.base_model_id "
+              "LEFT JOIN datasets d ON d.id = m.dataset_id")
+_SCORE_FIELDS = (Field("id", "e.id", pa.int64()), Field("model_id", "e.model_id", pa.int64()),
+                 Field("task", "e.domain || '.' || e.task", pa.string()), Field("value", "e.value", pa.float64()))
 
 
-def _score_columns(engine: Engine) -> pd.DataFrame:
-    """The latest value per (model, domain, task): the same numbers as ``benchmark_scores``.
+def _score_rows(engine: Engine) -> pa.Table:
+    """Every model's evaluations (id, model, "domain.task", value); the newest of each (model, task)
+    wins in the pivot: the same numbers as ``benchmark_scores``."""
+    return fetch_table(engine, _SCORE_FIELDS, table="evaluations", alias="e", where=" AND e.model_id IS NOT NULL")
 
-    One JSON object per model, built by the database from its newest evaluation
-    of each task (the NOT EXISTS walks the model_id index).
-    """
-    agg = "json_object_agg" if is_postgres(engine) else "json_group_object"
-    build = "json_build_object" if is_postgres(engine) else "json_object"
-    sql = (f"SELECT {build}('model_id', e.model_id, 'score', {agg}(e.domain || '.' || e.task, e.value))"
-           + ("::text" if is_postgres(engine) else "")
-           + " FROM evaluations e WHERE e.model_id IS NOT NULL AND NOT EXISTS (SELECT 1 FROM evaluations n "
-           "WHERE n.model_id = e.model_id AND n.domain = e.domain AND n.task = e.task AND n.id > e.id) "
-           "GROUP BY e.model_id")
-    with engine.connect() as conn:
-        texts = list(conn.exec_driver_sql(sql).scalars().all())
-    if not texts:
-        return pd.DataFrame()
-    wide = parse(texts, _SCORE_FIELDS).set_index("model_id")
-    wide = wide[[c for c in wide.columns if c.startswith(SCORE_PREFIX)]]
-    return wide.sort_index(axis=1).astype("float64")
+
+def _config_columns(engine: Engine, where: str) -> pd.DataFrame:
+    return parse_document(fetch_document(engine, "m.config", table="models", alias="m", where=where), "config")
 
 
 def runs(*, url: str | None = None, store: Store | None = None, include_private: bool = True) -> pd.DataFrame:
@@ -208,27 +205,36 @@ def runs(*, url: str | None = None, store: Store | None = None, include_private:
     ever run becomes a ``score.<domain>.<task>`` column; see :data:`FRAME_COLUMNS`.
     """
     engine = engine_for(url=url, store=store)
-    # The flat row query and the score pivot are independent: run them side by side (the database
-    # driver and Arrow release the GIL, so two cores make this nearly twice as fast).
+    where = _visibility_clause(include_private)
+    # Flat columns, configurations and scores are independent reads: side by side on connections of
+    # their own (the drivers and Arrow release the GIL while they work).
     with ThreadPoolExecutor(max_workers=2) as pool:
-        scores_job = pool.submit(_score_columns, engine)  # private rows drop out in the reindex below
-        texts = fetch_texts(engine, _RUN_FIELDS, (
-            "models m JOIN users u ON u.id = m.owner_id JOIN base_models b ON b.id = m.base_model_id "
-            "LEFT JOIN datasets d ON d.id = m.dataset_id WHERE 1=1" + _visibility_clause(include_private)
-            + " ORDER BY m.id"))
-        frame = parse(texts, _RUN_FIELDS).set_index("model_id", drop=False)
+        config_job = pool.submit(_config_columns, engine, where)
+        scores_job = pool.submit(_score_rows, engine)  # private models drop out in the pivot
+        flat = fetch_table(engine, _RUN_FIELDS, table="models", alias="m", joins=_RUN_JOINS, where=where)
         votes = _read(engine, (
             "SELECT f.model_id, SUM(CASE WHEN f.thumbs_up THEN 1 ELSE 0 END) AS thumbs_up, "
             "SUM(CASE WHEN f.thumbs_up THEN 0 ELSE 1 END) AS thumbs_down FROM feedback f GROUP BY f.model_id"))
         flags = _read(engine, "SELECT model_id, COUNT(*) AS n_capability_flags FROM capability_flags GROUP BY model_id")
-        scores = scores_job.result()
+        config = config_job.result()
+        score_rows = scores_job.result()
+    frame = to_pandas(flat)
+    ids = frame["model_id"].to_numpy(dtype="int64")
+    if len(config.columns):
+        if not np.array_equal(config.index.to_numpy(), ids):
+            config = config.reindex(ids)  # a run was created between the two reads
+        config.index = frame.index
+        frame = pd.concat([frame, config], axis=1)
     for side in (votes, flags):
         side = side.set_index("model_id")
         for name in side.columns:
-            frame[name] = side[name].reindex(frame.index).fillna(0).astype("int64")
-    if not scores.empty:
-        frame = pd.concat([frame, scores.reindex(frame.index)], axis=1)
-    frame = frame.reset_index(drop=True)
+            frame[name] = side[name].reindex(ids).fillna(0).astype("int64").to_numpy()
+    if score_rows.num_rows:
+        wide = latest_pivot(ids, score_rows.column("id").to_numpy(), score_rows.column("model_id").to_numpy(),
+                            score_rows.column("task"), score_rows.column("value").to_numpy(zero_copy_only=False),
+                            rename=lambda task: SCORE_PREFIX + task)
+        wide.index = frame.index
+        frame = pd.concat([frame, wide], axis=1)
     _finish_types(frame)
     return frame
 
