@@ -5,7 +5,7 @@ import argparse
 
 from tqdm import tqdm
 
-from hubkit.catalog import FAMILIES, BuildProgress, build_standins, list_base_models
+from hubkit.catalog.families import FAMILIES
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -21,6 +21,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _build(args: argparse.Namespace) -> int:
+    from hubkit.catalog import BuildProgress, build_standins
+
     bars: dict[str, tqdm] = {}
 
     def show(event: BuildProgress) -> None:
@@ -43,6 +45,8 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from hubkit.catalog import list_base_models
+
     rows = [
         (
             info.key,

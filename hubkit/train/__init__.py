@@ -7,14 +7,22 @@ Public API (keyword-only):
 - `preflight(spec, *, device=None, ...) -> PreflightReport`: memory, time, warnings.
 - `run(spec, *, store, owner, ...) -> TrainResult`; `resume(run_id, *, store, owner)`.
 - `Progress`: the callback protocol apps implement (``on_step``, ``on_status``).
+
+Names load on first use, so the spec and presets (pydantic, YAML) can be read
+by the command line and the apps without importing torch and transformers.
 """
 from __future__ import annotations
 
-from hubkit.train.preflight import PreflightReport, preflight
-from hubkit.train.presets import Preset, list_presets, load_preset, preset_names, spec_from_preset
-from hubkit.train.recorder import Progress
-from hubkit.train.runner import TrainResult, resume, run
-from hubkit.train.spec import DatasetRef, TrainSpec, field_help
+from hubkit._lazy import lazy_exports
 
-__all__ = ["DatasetRef", "PreflightReport", "Preset", "Progress", "TrainResult", "TrainSpec", "field_help",
-           "list_presets", "load_preset", "preflight", "preset_names", "resume", "run", "spec_from_preset"]
+_HOMES = {
+    "PreflightReport": "estimate", "preflight": "estimate",
+    "Preset": "presets", "list_presets": "presets", "load_preset": "presets", "preset_names": "presets",
+    "spec_from_preset": "presets",
+    "Progress": "recorder",
+    "TrainResult": "runner", "resume": "runner", "run": "runner",
+    "DatasetRef": "spec", "TrainSpec": "spec", "field_help": "spec",
+}
+
+__all__ = sorted(_HOMES)
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES)

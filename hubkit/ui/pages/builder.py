@@ -237,7 +237,7 @@ class BuilderPage(W.VBox):
 
     # --- actions ----------------------------------------------------------------
     def _estimate(self) -> None:
-        from hubkit.train.preflight import preflight
+        from hubkit.train import preflight
 
         self.estimate.value = page('<p class="muted">Estimating…</p>')
         report = run_safely(self.feedback, lambda: preflight(self.spec(), store=self.session.store))
