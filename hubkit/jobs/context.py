@@ -2,9 +2,11 @@
 
 The same notebook runs as a platform job (under Papermill, started by
 ``hubkit.jobs``) and interactively in JupyterLab. The worker tells the kernel
-about the job through environment variables; :func:`current` reads them and
-falls back to harmless defaults when a person runs the notebook by hand, so
-notebooks never branch on where they run. By hand, a template still records
+about the job through environment variables and, for what it learns from the
+job row after the kernel has started (owner, template), a small JSON file in
+the job's folder; :func:`current` reads them and falls back to harmless
+defaults when a person runs the notebook by hand, so notebooks never branch on
+where they run. By hand, a template still records
 its name and version: Jupyter tells the kernel its notebook's path
 (``JPY_SESSION_NAME``) and the metadata is read from there.
 """
@@ -16,9 +18,11 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from hubkit.store import Store
-from hubkit.store.records import RunRecord
+if TYPE_CHECKING:  # the kernel imports this module first thing: keep it light
+    from hubkit.store import Store
+    from hubkit.store.records import RunRecord
 
 ENV_JOB_ID = "HUBKIT_JOB_ID"
 ENV_OWNER = "HUBKIT_JOB_OWNER"
@@ -26,6 +30,37 @@ ENV_CANCEL_FILE = "HUBKIT_JOB_CANCEL_FILE"
 ENV_RUNS_FILE = "HUBKIT_JOB_RUNS_FILE"
 ENV_TEMPLATE = "HUBKIT_TEMPLATE"
 ENV_TEMPLATE_VERSION = "HUBKIT_TEMPLATE_VERSION"
+ENV_CONTEXT_FILE = "HUBKIT_JOB_CONTEXT_FILE"
+
+
+def kernel_environment(job_id: int, folder: Path) -> dict[str, str]:
+    """What a job's kernel is started with: its id and the files it shares with its worker."""
+    return {
+        ENV_JOB_ID: str(int(job_id)),
+        ENV_CANCEL_FILE: str(folder / "cancel"),
+        ENV_RUNS_FILE: str(folder / "runs"),
+        ENV_CONTEXT_FILE: str(folder / "context.json"),
+    }
+
+
+def write_context(folder: Path, *, owner: str, template: str | None, template_version: str | None) -> None:
+    """The job facts the worker reads from the job row, for the kernel (written before any cell runs)."""
+    target = folder / "context.json"
+    staging = target.with_suffix(".tmp")
+    staging.write_text(json.dumps({"owner": owner, "template": template, "template_version": template_version}),
+                       encoding="utf-8")
+    staging.replace(target)
+
+
+def _context_file() -> dict[str, str | None]:
+    path = os.environ.get(ENV_CONTEXT_FILE, "").strip()
+    if not path:
+        return {}
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {k: (str(v) if v else None) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
 @dataclass(frozen=True)
@@ -102,12 +137,15 @@ def _template_of_open_notebook() -> tuple[str | None, str | None]:
 
 
 def current() -> JobContext:
-    """The job context of this process, read from the environment the worker set."""
+    """The job context of this process, read from the environment (and context file) the worker set."""
     raw_id = os.environ.get(ENV_JOB_ID, "").strip()
     cancel = os.environ.get(ENV_CANCEL_FILE, "").strip()
     runs = os.environ.get(ENV_RUNS_FILE, "").strip()
-    owner = (os.environ.get(ENV_OWNER) or os.environ.get("JUPYTERHUB_USER") or getpass.getuser()).strip()
-    template, version = (os.environ.get(ENV_TEMPLATE) or None, os.environ.get(ENV_TEMPLATE_VERSION) or None)
+    shared = _context_file()
+    owner = (shared.get("owner") or os.environ.get(ENV_OWNER) or os.environ.get("JUPYTERHUB_USER")
+             or getpass.getuser()).strip()
+    template = shared.get("template") or os.environ.get(ENV_TEMPLATE) or None
+    version = shared.get("template_version") or os.environ.get(ENV_TEMPLATE_VERSION) or None
     if not raw_id:
         template, version = _template_of_open_notebook()
     return JobContext(

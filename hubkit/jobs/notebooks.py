@@ -12,16 +12,19 @@ user text:
 Each notebook carries ``metadata.hubkit`` = ``{name, version, description,
 kind}``; ``kind`` picks the extra checks its parameters get before a job is
 queued, and templates are recorded under their name and version.
+
+Reading is plain JSON: what is read here is metadata and one cell's source,
+and nbformat (with its schema validator) would cost every ``submit`` and every
+command seconds of imports. Papermill validates the notebook when it runs it.
 """
 from __future__ import annotations
 
 import ast
+import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-import nbformat
 
 from hubkit.archive import open_archive
 from hubkit.config import Settings
@@ -111,10 +114,14 @@ def resolve(ref: str, *, settings: Settings, allow_paths: bool = True) -> Notebo
 def load(path: Path, *, ref: str) -> NotebookSource:
     """Read a notebook's hubkit metadata and its parameters cell."""
     try:
-        nb = nbformat.read(path, as_version=4)
-    except Exception as exc:  # nbformat raises several unrelated types for a bad file
+        nb = json.loads(path.read_bytes())
+    except (OSError, ValueError) as exc:
         raise JobError(f"{path.name} is not a readable notebook.", detail=str(exc)) from exc
-    meta = dict(nb.metadata.get("hubkit") or {})
+    if not (isinstance(nb, dict) and nb.get("nbformat") == 4 and isinstance(nb.get("cells"), list)):
+        raise JobError(f"{path.name} is not a readable notebook.",
+                       detail="expected a version 4 notebook with a list of cells")
+    metadata = nb.get("metadata") if isinstance(nb.get("metadata"), dict) else {}
+    meta = dict(metadata.get("hubkit") or {})
     return NotebookSource(
         ref=ref,
         path=path,
@@ -127,19 +134,22 @@ def load(path: Path, *, ref: str) -> NotebookSource:
     )
 
 
-def parameters_cell(nb: nbformat.NotebookNode) -> nbformat.NotebookNode | None:
-    for cell in nb.cells:
-        if cell.cell_type == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+def parameters_cell(nb: dict[str, Any]) -> dict[str, Any] | None:
+    for cell in nb.get("cells", []):
+        meta = cell.get("metadata") if isinstance(cell, dict) else None
+        tags = meta.get("tags", []) if isinstance(meta, dict) else []
+        if cell.get("cell_type") == "code" and isinstance(tags, list) and "parameters" in tags:
             return cell
     return None
 
 
-def parameters_of(nb: nbformat.NotebookNode) -> dict[str, Parameter]:
+def parameters_of(nb: dict[str, Any]) -> dict[str, Parameter]:
     """Names, literal defaults and implied types of the ``parameters`` cell (empty without one)."""
     cell = parameters_cell(nb)
     if cell is None:
         return {}
-    source = cell.source
+    raw = cell.get("source", "")
+    source = "".join(raw) if isinstance(raw, list) else str(raw)
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:

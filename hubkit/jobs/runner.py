@@ -17,6 +17,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from hubkit.archive import open_archive
 from hubkit.config import Settings, load_settings
@@ -60,8 +61,13 @@ class _Heartbeat(threading.Thread):
                 self.cancel_file.touch()
 
 
-def run_job(job_id: int, *, settings: Settings | None = None, store: Store | None = None) -> JobOutcome:
-    """Execute job ``job_id``; called by ``python -m hubkit.jobs.worker`` under every executor."""
+def run_job(job_id: int, *, settings: Settings | None = None, store: Store | None = None,
+            kernel: Any | None = None) -> JobOutcome:
+    """Execute job ``job_id``; called by ``python -m hubkit.jobs.worker`` under every executor.
+
+    ``kernel``: a kernel manager already started for this job (see the worker);
+    the caller shuts it down. Without one, Papermill starts and stops its own.
+    """
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -81,14 +87,9 @@ def run_job(job_id: int, *, settings: Settings | None = None, store: Store | Non
     except HubkitError as exc:  # e.g. a template deleted, or an archived notebook damaged since submit
         store.update_job(job_id, state="failed", error=exc.message)
         return JobOutcome(job_id, "failed", None, [], exc.message)
-    os.environ.update({
-        context.ENV_JOB_ID: str(job_id),
-        context.ENV_OWNER: job.owner or "",
-        context.ENV_CANCEL_FILE: str(cancel_file),
-        context.ENV_RUNS_FILE: str(runs_file),
-        context.ENV_TEMPLATE: source.template or "",
-        context.ENV_TEMPLATE_VERSION: source.template_version or "",
-    })
+    context.write_context(folder, owner=job.owner or "", template=source.template,
+                          template_version=source.template_version)
+    os.environ.update(context.kernel_environment(job_id, folder))  # for a kernel Papermill starts itself
 
     def on_sigterm(signum: int, frame: FrameType | None) -> None:
         cancel_file.touch()
@@ -98,10 +99,13 @@ def run_job(job_id: int, *, settings: Settings | None = None, store: Store | Non
     beat.start()
     error: str | None = None
     try:
+        # Papermill rewrites the output around every cell (about 5 ms each here), so a kernel
+        # that dies mid-run still leaves the cells it ran to archive.
         papermill.execute_notebook(
             str(source.path), str(output), parameters=job.parameters, kernel_name=KERNEL,
             progress_bar=False, log_output=True, cwd=str(folder),
-            shutdown_kernel="immediate")  # nothing is left to wait for: the notebook has ended
+            shutdown_kernel="immediate",  # nothing is left to wait for: the notebook has ended
+            **({"km": kernel} if kernel is not None else {}))
     except PapermillExecutionError as exc:
         error = f"Cell {exc.exec_count} failed: {exc.ename}: {exc.evalue}"
     except Exception as exc:  # noqa: BLE001 - a kernel that died or never started is a job failure too

@@ -178,7 +178,11 @@ class Executor(ABC):
                 on_update(job)
             if is_final(job) or (deadline is not None and time.monotonic() > deadline):
                 return job
-            time.sleep(self.poll_interval_s)
+            self._pause(job)
+
+    def _pause(self, job: JobRecord) -> None:
+        """Wait before looking at ``job`` again (an executor that can see its worker end waits for that)."""
+        time.sleep(self.poll_interval_s)
 
     def cancel(self, job_id: int, *, grace_s: float = 15.0) -> JobRecord:
         """Record the cancellation, then stop the worker (a training run ends ``partial``)."""

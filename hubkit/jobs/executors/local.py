@@ -5,7 +5,8 @@ so workers started before a restart count too); GPU jobs get whole devices
 from ``HUBKIT_GPU_SLOTS``. Each worker runs in its own session, so it outlives
 the process that started it; cancel sends SIGTERM to the worker's process
 group, then SIGKILL after the grace period. A monitor thread reaps finished
-children and starts queued jobs as room frees up.
+children and starts queued jobs as room frees up: each child's exit wakes it
+(and ``wait``) at once, with a slow poll only for workers of another process.
 """
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ class LocalExecutor(Executor):
         self._lock = threading.RLock()
         self._monitor: threading.Thread | None = None
         self._closed = threading.Event()
+        self._wake = threading.Event()  # a child ended, or close() was called
 
     # --- hooks ------------------------------------------------------------------
     def check_resources(self, resources: Resources) -> None:
@@ -73,8 +75,26 @@ class LocalExecutor(Executor):
                 env={**os.environ, **env}, cwd=job_dir(self.settings, job.id), start_new_session=True)
         with self._lock:
             self._children[job.id] = proc
+        threading.Thread(target=self._await_exit, args=(proc,), name=f"hubkit-job-{job.id}-exit",
+                         daemon=True).start()
         self._ensure_monitor()
         return f"{_PREFIX}{proc.pid}"
+
+    def _await_exit(self, proc: subprocess.Popen[bytes]) -> None:
+        proc.wait()
+        self._wake.set()
+
+    def _pause(self, job: JobRecord) -> None:
+        """Return as soon as this process's worker for ``job`` exits (it has written the final state)."""
+        with self._lock:
+            child = self._children.get(job.id)
+        if child is None:
+            super()._pause(job)
+            return
+        try:
+            child.wait(timeout=self.poll_interval_s)
+        except subprocess.TimeoutExpired:
+            pass
 
     def _external_state(self, external_id: str) -> External:
         pid = int(external_id.removeprefix(_PREFIX))
@@ -121,7 +141,11 @@ class LocalExecutor(Executor):
 
     def _watch(self) -> None:
         """Reap finished children and start queued jobs until nothing is left to watch."""
-        while not self._closed.wait(self.poll_interval_s):
+        while not self._closed.is_set():
+            self._wake.wait(self.poll_interval_s)
+            self._wake.clear()
+            if self._closed.is_set():
+                return
             with self._lock:
                 ended = {jid: p for jid, p in self._children.items() if p.poll() is not None}
                 for jid in ended:
@@ -139,6 +163,7 @@ class LocalExecutor(Executor):
 
     def close(self) -> None:
         self._closed.set()
+        self._wake.set()
         with self._lock:
             monitor = self._monitor
         if monitor is not None and monitor is not threading.current_thread():
