@@ -211,7 +211,8 @@ def runs(*, url: str | None = None, store: Store | None = None, include_private:
     with ThreadPoolExecutor(max_workers=2) as pool:
         config_job = pool.submit(_config_columns, engine, where)
         scores_job = pool.submit(_score_rows, engine)  # private models drop out in the pivot
-        flat = fetch_table(engine, _RUN_FIELDS, table="models", alias="m", joins=_RUN_JOINS, where=where)
+        # The only read through a cursor (it holds the GIL), on this thread while the others run.
+        flat = fetch_table(engine, _RUN_FIELDS, table="models", alias="m", joins=_RUN_JOINS, where=where, cursor=True)
         votes = _read(engine, (
             "SELECT f.model_id, SUM(CASE WHEN f.thumbs_up THEN 1 ELSE 0 END) AS thumbs_up, "
             "SUM(CASE WHEN f.thumbs_up THEN 0 ELSE 1 END) AS thumbs_down FROM feedback f GROUP BY f.model_id"))

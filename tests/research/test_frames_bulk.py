@@ -76,3 +76,14 @@ def test_an_empty_database_gives_an_empty_frame(db_url: str):
     frame = research.runs(url=db_url)
     assert len(frame) == 0
     assert {"model_id", "name", "created_at", "thumbs_up", "n_capability_flags"} <= set(frame.columns)
+
+
+def test_rendered_rows_equal_cursor_rows(awkward: LocalStore, db_url: str, monkeypatch: pytest.MonkeyPatch):
+    from hubkit.research.frames import _RUN_FIELDS, _RUN_JOINS
+
+    monkeypatch.setattr(_bulk, "CHUNK_ROWS", 4)
+    engine = get_engine(db_url)
+    rendered = _bulk.fetch_table(engine, _RUN_FIELDS, table="models", alias="m", joins=_RUN_JOINS)
+    fetched = _bulk.fetch_table(engine, _RUN_FIELDS, table="models", alias="m", joins=_RUN_JOINS, cursor=True)
+    assert rendered.num_rows == len(AWKWARD)
+    assert rendered.equals(fetched)
