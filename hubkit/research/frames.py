@@ -1,7 +1,7 @@
 """Run frames: the run database as pandas DataFrames with typed columns.
 
-Each frame is one SQL query (plus small side queries) on the read engine, so
-100,000 runs load in about a second. Column meanings are listed in
+Each frame is a few bulk SQL reads on the read engine (see ``_bulk`` for how
+``runs()`` reads 100,000 runs in seconds). Column meanings are listed in
 :data:`FRAME_COLUMNS` and in docs/research.md.
 """
 from __future__ import annotations

@@ -88,3 +88,13 @@ def test_migrations_build_exactly_the_models_schema(db_url):
 
     with get_engine(db_url).connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+
+
+def test_models_keeps_its_large_json_documents_last(db_url):
+    """SQLite stores a row's columns in order: the flat ones must come before the curve and scores,
+    so that scans of the flat columns read no overflow pages."""
+    upgrade(db_url)
+    names = [c["name"] for c in sa.inspect(get_engine(db_url)).get_columns("models")]
+    assert names[-2:] == ["benchmark_scores", "loss_curve_data"]
+    documents = {"description", "config", "hardware", "versions", "artifacts", "benchmark_scores", "loss_curve_data"}
+    assert set(names[-len(documents):]) == documents
