@@ -33,6 +33,12 @@ ENV_TEMPLATE_VERSION = "HUBKIT_TEMPLATE_VERSION"
 ENV_CONTEXT_FILE = "HUBKIT_JOB_CONTEXT_FILE"
 
 
+# Command-line options of a job's kernel. Showing a plotly figure imports nbformat, whose
+# jsonschema compiles an optional IRI grammar on import (about 2 s of CPU, longer than a
+# short training); no notebook schema uses it, so a job's kernel starts without it.
+KERNEL_ARGUMENTS = ["--IPKernelApp.exec_lines=import sys; sys.modules.setdefault('rfc3987_syntax', None)"]
+
+
 def kernel_environment(job_id: int, folder: Path) -> dict[str, str]:
     """What a job's kernel is started with: its id and the files it shares with its worker."""
     return {

@@ -103,7 +103,7 @@ def run_job(job_id: int, *, settings: Settings | None = None, store: Store | Non
         # that dies mid-run still leaves the cells it ran to archive.
         papermill.execute_notebook(
             str(source.path), str(output), parameters=job.parameters, kernel_name=KERNEL,
-            progress_bar=False, log_output=True, cwd=str(folder),
+            progress_bar=False, log_output=True, cwd=str(folder), extra_arguments=context.KERNEL_ARGUMENTS,
             shutdown_kernel="immediate",  # nothing is left to wait for: the notebook has ended
             **({"km": kernel} if kernel is not None else {}))
     except PapermillExecutionError as exc:

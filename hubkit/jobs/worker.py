@@ -32,7 +32,8 @@ def start_kernel(job_id: int) -> Any | None:
     folder = job_dir(load_settings(), job_id)
     km = AsyncKernelManager(kernel_name="python3")
     try:
-        run_sync(km.start_kernel)(cwd=str(folder), env={**os.environ, **context.kernel_environment(job_id, folder)})
+        run_sync(km.start_kernel)(cwd=str(folder), env={**os.environ, **context.kernel_environment(job_id, folder)},
+                                  extra_arguments=context.KERNEL_ARGUMENTS)
     except Exception:
         log.warning("could not start the kernel early; Papermill will start it", exc_info=True)
         return None
