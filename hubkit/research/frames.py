@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Engine, text
 
 from hubkit.research._bulk import (
@@ -194,6 +195,24 @@ def _score_rows(engine: Engine) -> pa.Table:
     return fetch_table(engine, _SCORE_FIELDS, table="evaluations", alias="e", where=" AND e.model_id IS NOT NULL")
 
 
+def _arrow_times(table: pa.Table) -> pa.Table:
+    """Timestamps parsed by Arrow (with a zone offset as PostgreSQL writes them, or naive UTC as SQLite
+    stores them); a column in any other form stays text for pandas to parse in :func:`_utc`."""
+    for name in _TIMES:
+        if name not in table.column_names:
+            continue
+        column = table.column(name)
+        for parse in (lambda c: pc.cast(c, pa.timestamp("us", tz="UTC")),
+                      lambda c: pc.cast(c, pa.timestamp("us")).cast(pa.timestamp("us", tz="UTC"))):
+            try:
+                parsed = parse(column)
+            except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+                continue
+            table = table.set_column(table.column_names.index(name), name, parsed)
+            break
+    return table
+
+
 def _config_columns(engine: Engine, where: str) -> pd.DataFrame:
     return parse_document(fetch_document(engine, "m.config", table="models", alias="m", where=where), "config")
 
@@ -219,7 +238,7 @@ def runs(*, url: str | None = None, store: Store | None = None, include_private:
         flags = _read(engine, "SELECT model_id, COUNT(*) AS n_capability_flags FROM capability_flags GROUP BY model_id")
         config = config_job.result()
         score_rows = scores_job.result()
-    frame = to_pandas(flat)
+    frame = to_pandas(_arrow_times(flat))
     ids = frame["model_id"].to_numpy(dtype="int64")
     if len(config.columns):
         if not np.array_equal(config.index.to_numpy(), ids):
