@@ -11,13 +11,15 @@ from hubkit.hub.browse import SORTS, BrowsePage, BrowseQuery, ModelSummary, brow
 from hubkit.hub.building import (
     BaseChoice,
     Goal,
-    Training,
+    JobProgress,
+    TrainingJob,
     UploadCheck,
     base_choices,
     check_upload,
     goals,
+    open_in_lab,
     save_upload,
-    start_training,
+    submit_training,
 )
 from hubkit.hub.compare import DomainVerdict, Paired, ResultSummary, Verdict, summarise
 from hubkit.hub.demo import DemoModel, demo_model, stream_generation
@@ -45,10 +47,10 @@ from hubkit.hub.sharing import (
 __all__ = [
     "BUNDLES", "METHODS", "SORTS", "VISIBILITY_WORDS",
     "AppSession", "BaseChoice", "Board", "BoardQuery", "BrowsePage", "BrowseQuery", "Bundle", "DemoModel",
-    "DomainVerdict", "FeedbackSummary", "ForkPlan", "Goal", "Headline", "Lineage", "ModelRef", "ModelSummary",
-    "Paired", "Profile", "ResultSummary", "ScoreLine", "Training", "UploadCheck", "Verdict",
+    "DomainVerdict", "FeedbackSummary", "ForkPlan", "Goal", "Headline", "JobProgress", "Lineage", "ModelRef", "ModelSummary",
+    "Paired", "Profile", "ResultSummary", "ScoreLine", "TrainingJob", "UploadCheck", "Verdict",
     "available_downloads", "base_choices", "board_domains", "board_tasks", "browse", "check_upload", "curve_of",
     "demo_model", "download_bundle", "fork_plan", "give_feedback", "goals", "leaderboard", "model_profile",
-    "open_session", "publish", "save_upload", "score_lines", "set_visibility", "start_training",
-    "stream_generation", "summarise",
+    "open_in_lab", "open_session", "publish", "save_upload", "score_lines", "set_visibility",
+    "stream_generation", "submit_training", "summarise",
 ]

@@ -1,21 +1,29 @@
 """The guided builder's steps: goal, base model, data, preset, estimate, train, results.
 
 Each step is one function the builder page calls; none of them shows
-anything. Training runs in a background thread of the kernel and reports
-through the ``Progress`` hook (``on_step``/``on_status``); when it ends, the
-new model is evaluated on every domain (``hubkit.evaluate.on_run_finished``)
-so the person sees results in words.
+anything. Training is a notebook job: ``submit_training`` submits
+``notebooks/train.ipynb`` through :mod:`hubkit.jobs` (the configured executor,
+``local`` by default) and returns a :class:`TrainingJob`, which the page polls:
+each :meth:`TrainingJob.poll` reads the job and the run's logged points from
+the store and says where things stand. When training succeeds, the new model
+is evaluated on every domain by a second job (``notebooks/evaluate.ipynb``),
+so the person sees results in words. The executed notebook is archived with
+the run; :func:`open_in_lab` puts a copy where JupyterLab can open it.
 """
 from __future__ import annotations
 
+import math
 import os
+import re
 import threading
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from hubkit.archive import Archive, open_archive
-from hubkit.errors import DataValidationError, HubkitError, PermissionDenied
+from hubkit.errors import Conflict, DataValidationError, HubkitError, NotFound, PermissionDenied
 from hubkit.hub.session import AppSession
 from hubkit.store import LocalStore
 from hubkit.store.records import DatasetRecord
@@ -128,61 +136,221 @@ def save_upload(*, session: AppSession, upload: UploadCheck, name: str | None = 
     return session.store.register_dataset(owner=session.user, **fields)
 
 
-@dataclass
-class Training:
-    """A run in progress in this kernel: ``done`` is set when training and evaluation ended."""
+TRAIN_NOTEBOOK = "train"
+EVAL_NOTEBOOK = "evaluate"
+# Where a run's executed notebook is copied so JupyterLab can open it (the server's root, ``~`` on the hub)
+LAB_ROOT_ENV = "HUBKIT_LAB_ROOT"
+LAB_URL_ENV = "HUBKIT_LAB_URL"
+LAB_URL = "/hub/user-redirect/lab/tree"
+LAB_FOLDER = "hubkit-runs"
+STOP_WAIT_S = 90.0  # after Stop, how long the page waits for the run to save what it learnt
+_SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
 
-    thread: threading.Thread
-    cancel: threading.Event
-    done: threading.Event
+
+@dataclass(frozen=True)
+class JobProgress:
+    """One look at a builder job: what the page shows now.
+
+    ``stage`` is ``queued`` → ``training`` → ``evaluating`` → ``done``, or
+    ``stopped`` / ``failed``; ``final`` once nothing will change any more.
+    ``points`` are every loss point the run has logged so far (from the store).
+    """
+
+    stage: str
+    sentence: str
+    job_id: int
     run_id: int | None = None
     slug: str | None = None
-    outcome: str | None = None
-    message: str | None = None
+    step: int | None = None
+    total_steps: int | None = None
+    loss: float | str | None = None
+    points: tuple[dict[str, Any], ...] = ()
+    final: bool = False
+    ok: bool = False
     error: str | None = None
 
-    def stop(self) -> None:
-        self.cancel.set()
+    @property
+    def fraction(self) -> float | None:
+        if self.stage == "done":
+            return 1.0
+        if self.step is None or not self.total_steps:
+            return None
+        return min(1.0, self.step / self.total_steps)
 
 
-def start_training(*, session: AppSession, spec: Any, progress: Any, parent_model_id: int | None = None,
-                   evaluate: bool = True, eval_limit: int | None = None,
-                   on_done: Callable[[Training], None] | None = None) -> Training:
-    """Train ``spec`` (a ``TrainSpec``) for the session's user, then evaluate the result.
+def _loss_words(loss: float | str | None) -> str:
+    """``: loss 1.234``; the store gives a non-finite loss as text ("nan", "inf")."""
+    if loss is None:
+        return ""
+    return f": loss {loss:.3f}" if isinstance(loss, float | int) and math.isfinite(loss) else f": loss {loss}"
 
-    A fork passes ``parent_model_id``: the training run's fork path records
-    the lineage. ``eval_limit`` caps the items per task (quick looks only;
-    the platform's own evaluation leaves it unset; default: ``HUBKIT_BUILDER_EVAL_LIMIT``).
+
+class TrainingJob:
+    """A training job submitted by the builder, followed by polling the store.
+
+    ``poll()`` is cheap (a few small queries) and safe to call from a timer
+    thread; when the training job succeeds it submits the evaluation job
+    itself, so following one object is enough. ``stop()`` cancels whichever
+    job is running: training stops at its next step and the run ends
+    ``partial`` with what it learnt.
+    """
+
+    def __init__(self, *, session: AppSession, job_id: int, evaluate: bool = True,
+                 eval_limit: int | None = None, expected_steps: int | None = None) -> None:
+        self.session = session
+        self.job_id = job_id
+        self.eval_job_id: int | None = None
+        self.evaluate = evaluate
+        self.eval_limit = eval_limit
+        self.expected_steps = expected_steps
+        self.stop_requested = False
+        self._stopped_at: float | None = None
+        self._lock = threading.RLock()
+        self._last: JobProgress | None = None
+        self._points: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def last(self) -> JobProgress | None:
+        return self._last
+
+    def poll(self) -> JobProgress:
+        with self._lock:
+            if self._last is not None and self._last.final:
+                return self._last
+            self._last = self._look()
+            return self._last
+
+    def _look(self) -> JobProgress:
+        from hubkit import jobs
+
+        store = self.session.store
+        if self.eval_job_id is not None:
+            return self._evaluating(jobs.status(self.eval_job_id, store=store))
+        st = jobs.status(self.job_id, store=store)
+        run_id = st.run_id
+        if run_id is not None and (st.step is None or not self._points or
+                                   self._points[-1].get("step") != st.step or st.final):
+            self._points = tuple(store.loss_points(run_id))
+        total = st.total_steps or self.expected_steps
+        base = {"job_id": self.job_id, "run_id": run_id, "step": st.step, "total_steps": total, "loss": st.loss,
+                "points": self._points}
+        if st.state == "queued":
+            return JobProgress("queued", f"Waiting for a free place to train (job {self.job_id}).", **base)
+        if st.state == "running":
+            if run_id is None:
+                return JobProgress("queued", "Starting the training notebook.", **base)
+            if st.step is None:
+                return JobProgress("training", "Loading the model and the data.", **base)
+            of = f" of {total}" if total else ""
+            return JobProgress("training", f"Step {st.step}{of}{_loss_words(st.loss)}", **base)
+        # the training job has ended: what became of the run?
+        run = store.get_run(run_id, viewer=self.session.viewer) if run_id is not None else None
+        base["slug"] = run.slug if run is not None else None
+        if st.state == "cancelled" or (run is not None and run.training_outcome is not None
+                                       and run.training_outcome.value == "partial"):
+            waited = time.monotonic() - self._stopped_at if self._stopped_at is not None else 0.0
+            if run is not None and run.status.value != "finished" and waited < STOP_WAIT_S:
+                return JobProgress("stopped", "Stopping: saving what was learnt so far.", **base)
+            said = run.failure_message if run is not None and run.failure_message else "Training was stopped."
+            return JobProgress("stopped", said, final=True, **base)
+        if st.state != "succeeded" or run is None or run.training_outcome is None or \
+                run.training_outcome.value != "success":
+            said = (run.failure_message if run is not None and run.failure_message else None) or st.error or \
+                "The training job ended without a model."
+            return JobProgress("failed", said, final=True, error=said, **base)
+        if not self.evaluate or self.stop_requested or not run.artifacts.get("adapter"):
+            return JobProgress("done", "Training finished.", final=True, ok=True, **base)
+        self.eval_job_id = jobs.submit(
+            notebook=EVAL_NOTEBOOK, parameters={"run_id": run.id, "domains": [], "limit": self.eval_limit},
+            owner=self.session.user or "", store=store).id
+        return JobProgress("evaluating", "Training finished. Checking the new model on every domain.", **base)
+
+    def _evaluating(self, st: Any) -> JobProgress:
+        assert self._last is not None
+        base = {k: getattr(self._last, k) for k in ("job_id", "run_id", "slug", "step", "total_steps", "loss")}
+        base["points"] = self._points
+        if not st.final:
+            return JobProgress("evaluating", "Training finished. Checking the new model on every domain.", **base)
+        if st.state == "succeeded":
+            return JobProgress("done", "Training finished and the new model was checked on every domain.",
+                               final=True, ok=True, **base)
+        why = st.error or st.state
+        return JobProgress("done", f"Training finished, but checking the new model did not: {why}",
+                           final=True, ok=True, error=why, **base)
+
+    def stop(self, *, grace_s: float = 15.0) -> None:
+        """Cancel the job that is running now (blocks up to ``grace_s``; call it off the page's thread)."""
+        from hubkit import jobs
+
+        self.stop_requested = True
+        self._stopped_at = time.monotonic()
+        job_id = self.eval_job_id if self.eval_job_id is not None else self.job_id
+        try:
+            jobs.cancel(job_id, grace_s=grace_s, store=self.session.store)
+        except Conflict:
+            pass  # it had already ended
+
+
+def train_parameters(spec: Any, *, parent_model_id: int | None = None) -> dict[str, Any]:
+    """The training notebook's parameters for a checked ``TrainSpec``: the whole spec, and the parent of a fork."""
+    return {"spec": spec.model_dump(mode="json", exclude_none=True), "parent_model_id": parent_model_id}
+
+
+def expected_steps(spec: Any, *, store: Any) -> int | None:
+    """How many steps training will take (for the progress bar), when the pre-flight check can tell."""
+    if getattr(spec, "max_steps", None):
+        return int(spec.max_steps)
+    try:
+        from hubkit.train import preflight
+
+        return int(preflight(spec, store=store, measure=False).total_steps)
+    except HubkitError:
+        return None
+
+
+def default_resources() -> dict[str, int]:
+    """One CPU, and one GPU where the executor hands GPUs out (``HUBKIT_GPU_SLOTS``)."""
+    from hubkit.config import load_settings
+
+    return {"cpus": 1, "gpus": 1 if load_settings().gpu_slots.strip() else 0}
+
+
+def submit_training(*, session: AppSession, spec: Any, parent_model_id: int | None = None,
+                    evaluate: bool = True, eval_limit: int | None = None,
+                    resources: dict[str, Any] | None = None) -> TrainingJob:
+    """Submit ``notebooks/train.ipynb`` for ``spec`` (a ``TrainSpec``) as the session's user.
+
+    A fork passes ``parent_model_id``: the notebook trains from the parent's
+    adapter and records the lineage. Parameters are checked before anything is
+    queued (a ``ValidationError`` in plain words). ``eval_limit`` caps the
+    items per evaluation task (quick looks only; the platform's own evaluation
+    leaves it unset; default: ``HUBKIT_BUILDER_EVAL_LIMIT``).
     """
     if not session.user:
         raise PermissionDenied("Sign in to train a model.")
-    from hubkit import train
+    from hubkit import jobs
 
-    cancel, done = threading.Event(), threading.Event()
-    handle = Training(thread=threading.Thread(), cancel=cancel, done=done)
+    job = jobs.submit(notebook=TRAIN_NOTEBOOK, parameters=train_parameters(spec, parent_model_id=parent_model_id),
+                      owner=session.user, resources=resources or default_resources(), store=session.store)
+    limit = eval_limit if eval_limit is not None else default_eval_limit()
+    return TrainingJob(session=session, job_id=job.id, evaluate=evaluate, eval_limit=limit,
+                       expected_steps=expected_steps(spec, store=session.store))
 
-    def work() -> None:
-        try:
-            result = train.run(spec, store=session.store, owner=session.user or "", progress=progress,
-                               cancel=cancel, parent_model_id=parent_model_id,
-                               relation="fork" if parent_model_id is not None else None)
-            handle.run_id, handle.slug = result.run_id, result.slug
-            handle.outcome, handle.message = result.outcome, result.message
-            if evaluate and result.artifacts.get("adapter"):
-                from hubkit.evaluate import on_run_finished
 
-                progress.on_status("Checking the new model on every domain")
-                limit = eval_limit if eval_limit is not None else default_eval_limit()
-                on_run_finished(session.store, result.run_id, limit=limit)
-        except HubkitError as exc:
-            handle.error = exc.message
-        except Exception as exc:  # noqa: BLE001 - shown to the person, never lost silently
-            handle.error = f"Something went wrong: {type(exc).__name__}: {exc}"
-        finally:
-            done.set()
-            if on_done is not None:
-                on_done(handle)
+def lab_root() -> Path:
+    return Path(os.environ.get(LAB_ROOT_ENV) or Path.home())
 
-    handle.thread = threading.Thread(target=work, name="hubkit-builder-train", daemon=True)
-    handle.thread.start()
-    return handle
+
+def open_in_lab(*, session: AppSession, run: int | str, archive: Archive | None = None) -> str:
+    """Copy run ``run``'s executed notebook (from the archive, hash checked) into the JupyterLab
+    root and return the link that opens it. ``NotFound`` when the run has no notebook."""
+    record = session.store.get_run(run, viewer=session.viewer)
+    digest = record.artifacts.get("notebook")
+    if not digest:
+        raise NotFound(f"The run {record.slug} has no executed notebook.")
+    if not _SLUG.match(record.slug):
+        raise NotFound(f"The run {record.slug!r} has no notebook file name.")
+    dest = lab_root() / LAB_FOLDER / f"{record.slug}.ipynb"
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    dest.write_bytes((archive or open_archive()).get_bytes(str(digest)))
+    return f"{os.environ.get(LAB_URL_ENV) or LAB_URL}/{LAB_FOLDER}/{record.slug}.ipynb"

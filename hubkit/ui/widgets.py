@@ -12,8 +12,8 @@ import math
 import os
 import threading
 import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ClassVar
 from urllib.parse import parse_qs
 
 import ipywidgets as W
@@ -123,48 +123,86 @@ class Pager(W.HBox):
 
 
 class ProgressPanel(W.VBox):
-    """A progress bar, a status line and the live loss curve.
+    """A progress bar, a status line and the live loss curve of a builder job.
 
-    Implements the training ``Progress`` hook (``on_step``, ``on_status``); the
-    curve is redrawn at most every ``redraw_s`` seconds so a fast run does not
-    flood the page.
+    ``show(progress)`` takes a :class:`hubkit.hub.building.JobProgress` (one
+    poll of the job); the curve is redrawn only when new points arrived, and
+    at most every ``redraw_s`` seconds, so a fast run does not flood the page.
     """
 
+    STYLES: ClassVar[dict[str, str]] = {"done": "success", "stopped": "warning", "failed": "danger"}
+    TITLES: ClassVar[dict[str, str]] = {"queued": "Waiting", "training": "Training", "evaluating": "Checking", "done": "Done",
+              "stopped": "Stopped", "failed": "Failed"}
+
     def __init__(self, *, redraw_s: float = 0.5) -> None:
-        self.bar = W.IntProgress(value=0, min=0, max=1, description="Training", bar_style="info",
+        self.bar = W.IntProgress(value=0, min=0, max=1, description="Waiting", bar_style="info",
                                  layout=W.Layout(width="60%"))
         self.status = W.Label("Waiting to start")
+        self.status.add_class("hk-job-status")
         self.curve = W.Output()
+        self.curve.add_class("hk-live-curve")
         self.points: list[dict[str, Any]] = []
+        self.drawn = 0  # how many points the curve shows (drawn once the first arrive)
         self._redraw_s = redraw_s
         self._drawn_at = -math.inf
         self._lock = threading.Lock()
         super().__init__([self.bar, self.status, self.curve])
 
-    def on_status(self, text: str) -> None:
-        self.status.value = text
-
-    def on_step(self, step: int, total: int, point: Mapping[str, Any]) -> None:
+    def show(self, progress: Any) -> None:
         with self._lock:
-            self.points.append(dict(point, step=step))
-            self.bar.max = max(total, step, 1)
-            self.bar.value = min(step, self.bar.max)
-            loss = point.get("loss")
-            shown = f"{loss:.3f}" if isinstance(loss, float) and math.isfinite(loss) else str(loss)
-            self.status.value = f"Step {step} of {total}: loss {shown}"
-            if time.monotonic() - self._drawn_at >= self._redraw_s:
+            self.status.value = progress.sentence
+            self.bar.description = self.TITLES.get(progress.stage, progress.stage)
+            self.bar.bar_style = self.STYLES.get(progress.stage, "info")
+            if progress.total_steps:
+                self.bar.max = max(progress.total_steps, progress.step or 0, 1)
+            if progress.stage in ("evaluating", "done"):
+                self.bar.value = self.bar.max
+            elif progress.step is not None:
+                self.bar.max = max(self.bar.max, progress.step, 1)
+                self.bar.value = progress.step
+            self.points = list(progress.points)
+            due = time.monotonic() - self._drawn_at >= self._redraw_s
+            if len(self.points) != self.drawn and (due or progress.final):
                 self.redraw()
 
     def redraw(self) -> None:
         self._drawn_at = time.monotonic()
+        self.drawn = len(self.points)
         show_figure(self.curve, loss_curve_figure(self.points))
 
-    def finish(self, *, ok: bool, text: str) -> None:
-        self.bar.bar_style = "success" if ok else "danger"
-        if ok:
-            self.bar.value = self.bar.max
-        self.status.value = text
-        self.redraw()
+    def fail(self, text: str) -> None:
+        with self._lock:
+            self.bar.bar_style = "danger"
+            self.bar.description = self.TITLES["failed"]
+            self.status.value = text
+
+
+def follow(poll: Callable[[], Any], *, show: Callable[[Any], None], on_error: Callable[[str], None],
+           interval_s: float = 1.0) -> threading.Thread:
+    """Poll a job from a background thread until its progress is ``final``; ``show`` every look.
+
+    Widgets may be updated from any thread; the page's kernel stays free for
+    clicks (Stop) while this runs.
+    """
+
+    def loop() -> None:
+        while True:
+            try:
+                progress = poll()
+            except HubkitError as exc:
+                on_error(exc.message)
+                return
+            except Exception as exc:  # noqa: BLE001 - shown to the person, never lost silently
+                on_error(f"Following the job failed: {type(exc).__name__}: {exc}")
+                return
+            show(progress)
+            if progress.final:
+                return
+            time.sleep(interval_s)
+
+    thread = threading.Thread(target=loop, name="hubkit-follow-job", daemon=True)
+    thread.start()
+    return thread
 
 
 def download_link(bundle: Bundle, *, label: str) -> W.HTML:

@@ -93,6 +93,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory, standins_home: Path) -> Iterat
             os.environ["HUBKIT_HOME"] = old
     port = free_port()
     env = {**os.environ, "HUBKIT_HOME": str(home), "HUBKIT_APP_USER": USER, "HUBKIT_BUILDER_EVAL_LIMIT": "4",
+           "HUBKIT_LAB_ROOT": str(home / "lab"),
            "OMP_NUM_THREADS": "1", "HUBKIT_DB_URL": database_url}
     env.pop("HUBKIT_PUBLIC_PAGES", None)
     log = open(home / "voila.log", "w")  # noqa: SIM115 - closed at teardown

@@ -57,9 +57,13 @@ def test_guided_flow_from_goal_to_published_profile(hub, page):
     page.locator(".hk-estimate").wait_for(timeout=120_000)
     screenshot(page, "builder-ready")
     page.get_by_role("button", name="Train").click()
-    page.get_by_text("Step ").first.wait_for(timeout=TRAINING_S * 1000)
+    # the training notebook runs as a job; the page follows it: status, progress bar, live loss curve
+    page.locator(".hk-job-status").wait_for(timeout=60_000)
+    page.locator(".hk-live-curve .js-plotly-plot").wait_for(timeout=TRAINING_S * 1000)
+    screenshot(page, "builder-training")
     page.locator(".hk-result-sentence").wait_for(timeout=TRAINING_S * 1000)
     assert "its base model" in page.locator(".hk-result-sentence").inner_text()
+    assert "every domain" in page.locator(".hk-job-status").inner_text()
     screenshot(page, "builder-results")
     page.get_by_role("button", name="Thumbs up").click()
     page.get_by_placeholder("What did you notice? (optional)").fill("Learns sums")
@@ -71,6 +75,12 @@ def test_guided_flow_from_goal_to_published_profile(hub, page):
     (run,) = [r for r in store.list_runs(owner=USER) if r.name == "Browser sums"]
     assert run.visibility.value == "public" and run.training_outcome.value == "success"
     assert store.list_feedback(run.id)[0].comment == "Learns sums"
+    (train_job,) = [j for j in store.list_jobs(owner=USER) if j.kind == "train" and j.model_id == run.id]
+    assert train_job.state.value == "succeeded" and run.artifacts.get("notebook")
+    page.get_by_text("Developer mode").click()  # the executed notebook, copied where JupyterLab opens it
+    lab = page.get_by_role("link", name="Open this run’s notebook in JupyterLab")
+    assert lab.get_attribute("href").endswith(f"/lab/tree/hubkit-runs/{run.slug}.ipynb")
+    assert (hub.home / "lab" / "hubkit-runs" / f"{run.slug}.ipynb").is_file()
     page.get_by_text("See its public page").click()
     page.get_by_role("heading", name="Browser sums").wait_for(timeout=90_000)
     screenshot(page, "builder-published-profile")

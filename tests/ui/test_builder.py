@@ -1,6 +1,5 @@
 """The builder's steps without a browser; one real (tiny) training run on a stand-in."""
 import json
-import time
 from datetime import UTC, datetime
 
 import ipywidgets as W
@@ -80,23 +79,41 @@ def test_developer_mode_round_trips_a_spec(builder_store):
 
 
 @pytest.mark.slow
-def test_guided_run_from_goal_to_published(builder_store, monkeypatch):
+def test_guided_run_from_goal_to_published(builder_store, monkeypatch, tmp_path):
+    """Train submits notebooks/train.ipynb as a job (a real worker and kernel), then the evaluation job."""
+    from hubkit import jobs
+
     monkeypatch.setenv("HUBKIT_BUILDER_EVAL_LIMIT", "4")
+    monkeypatch.setenv("HUBKIT_LAB_ROOT", str(tmp_path / "lab"))
     session = AppSession(store=builder_store, user="carol")
     page = builder_page(session)
+    page.poll_s = 0.2
+    seen: list[str] = []
+    show = page._show
+    page._show = lambda p: (seen.append(p.stage), show(p))  # what the person saw, in order
     page.goal.value = "math"
     upload(page, GOOD, "sums.jsonl")
     page.name.value = "Carol's sums"
-    page.train_button.click()
-    assert page.training is not None
-    assert page.training.done.wait(600)
-    deadline = time.monotonic() + 10
-    while not page.results.children and time.monotonic() < deadline:
-        time.sleep(0.1)
+    try:
+        page.train_button.click()
+        assert page.job is not None and page.train_button.disabled and not page.stop_button.disabled
+        page.follower.join(900)
+    finally:
+        jobs.shutdown()
+    assert not page.follower.is_alive()
+    assert page.job.last.stage == "done" and page.job.last.ok, page.job.last.sentence
+    assert "training" in seen and "evaluating" in seen and seen[-1] == "done"
     run = builder_store.get_run(page.result_slug)
     assert run.training_outcome.value == "success" and run.owner == "carol" and run.visibility.value == "private"
+    assert run.executed_by.value == "platform"
     assert set(run.benchmark_scores) >= {"math", "code"}
     assert len(page.progress.points) == len(builder_store.loss_points(run.id)) > 0
+    assert page.progress.bar.bar_style == "success"
+    (train_job,) = [j for j in builder_store.list_jobs(owner="carol") if j.kind == "train"]
+    assert train_job.state.value == "succeeded" and train_job.model_id == run.id
+    lab_copy = tmp_path / "lab" / "hubkit-runs" / f"{run.slug}.ipynb"
+    assert lab_copy.is_file() and f"hubkit-runs/{run.slug}.ipynb" in page.lab_link.value
+    assert f"({run.slug})" in lab_copy.read_text()  # the executed notebook, with its outputs
     results = page.results.children[0]
     assert "its base model" in html_of(results)
     results.thumbs.value = False

@@ -1,12 +1,16 @@
 """The guided Model Builder: goal → base model → data → preset → estimate → train → results → share.
 
-No code is visible; each step explains itself in one line. Developer mode
-shows every training setting (generated from ``TrainSpec``), the spec as YAML
-and a link to the training notebook in JupyterLab. Opened with ``?fork=SLUG``
+No code is visible; each step explains itself in one line. Train submits
+the training notebook as a job; the page follows it (progress bar, status,
+the loss curve as points reach the run database) until the new model is
+trained and checked, then shows the results in words. Developer mode shows
+every training setting (generated from ``TrainSpec``), the spec as YAML and,
+once a run ended, a link that opens its executed notebook in JupyterLab. Opened with ``?fork=SLUG``
 the builder starts from that model, and the new run records it as its parent.
 """
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import ipywidgets as W
@@ -15,22 +19,25 @@ from hubkit.errors import HubkitError, ValidationError
 from hubkit.hub import AppSession, ForkPlan, fork_plan, give_feedback, model_profile, publish
 from hubkit.hub.building import (
     BaseChoice,
-    Training,
+    JobProgress,
+    TrainingJob,
     UploadCheck,
     base_choices,
     check_upload,
     goals,
+    open_in_lab,
     save_upload,
-    start_training,
+    submit_training,
 )
 from hubkit.ui.cards import score_table
 from hubkit.ui.figures import score_bars_figure
 from hubkit.ui.html import badge, esc, link, page, plural, profile_url
 from hubkit.ui.pages.devmode import DeveloperForm
-from hubkit.ui.widgets import ProgressPanel, figure_output, html, message, run_safely
+from hubkit.ui.widgets import ProgressPanel, figure_output, follow, html, message, run_safely
 
 EXAMPLE, UPLOAD = "example", "upload"
-LAB_NOTEBOOK = "/hub/user-redirect/lab/tree/notebooks/train.ipynb"
+NO_RUN_NOTEBOOK = ("<p class='muted'>Once a run has ended, its executed notebook opens from here in "
+                   "JupyterLab.</p>")
 
 
 def _size(n: int) -> str:
@@ -63,8 +70,10 @@ class BuilderPage(W.VBox):
         self.session = session
         self.plan: ForkPlan | None = None
         self.upload_check: UploadCheck | None = None
-        self.training: Training | None = None
+        self.job: TrainingJob | None = None
+        self.follower: threading.Thread | None = None
         self.result_slug: str | None = None
+        self.poll_s = 1.0
         super().__init__()
         self.add_class("hk-builder")
         if not session.signed_in:
@@ -111,8 +120,8 @@ class BuilderPage(W.VBox):
         self.developer = W.Checkbox(value=False, description="Developer mode", indent=False)
         self.dev_form = DeveloperForm()
         self.dev_form.layout.display = "none"
-        self.lab_link = html(f"<p>{link(LAB_NOTEBOOK, 'Open the training notebook in JupyterLab')} "
-                             "(paste the spec above into its parameters cell).</p>")
+        self.lab_link = html(NO_RUN_NOTEBOOK)
+        self.lab_link.add_class("hk-lab-link")
         self.lab_link.layout.display = "none"
 
         self.goal.observe(lambda _: self._goal_changed(), names="value")
@@ -123,7 +132,7 @@ class BuilderPage(W.VBox):
         self.developer.observe(lambda _: self._developer_changed(), names="value")
         self.estimate_button.on_click(lambda _: self._estimate())
         self.train_button.on_click(lambda _: self._train())
-        self.stop_button.on_click(lambda _: self.training and self.training.stop())
+        self.stop_button.on_click(lambda _: self._stop())
 
         fork_banner: list[W.Widget] = [fork_feedback]
         if self.plan is not None:
@@ -252,29 +261,50 @@ class BuilderPage(W.VBox):
         spec = run_safely(self.feedback, self.spec)
         if spec is None:
             return
+        parent = self.plan.parent.id if self.plan is not None else None
+        job = run_safely(self.feedback, lambda: submit_training(session=self.session, spec=spec,
+                                                                parent_model_id=parent))
+        if job is None:
+            return
+        self.job = job
         self.train_button.disabled = True
         self.stop_button.disabled = False
         self.progress.layout.display = None
         self.results.children = []
-        parent = self.plan.parent.id if self.plan is not None else None
-        self.training = run_safely(self.feedback, lambda: start_training(
-            session=self.session, spec=spec, progress=self.progress, parent_model_id=parent,
-            on_done=self._trained))
-        if self.training is None:
-            self.train_button.disabled = False
-            self.stop_button.disabled = True
+        self.lab_link.value = page(NO_RUN_NOTEBOOK)
+        self.follower = follow(job.poll, show=self._show, on_error=self._lost, interval_s=self.poll_s)
 
-    def _trained(self, training: Training) -> None:
+    def _stop(self) -> None:
+        if self.job is None:
+            return
+        self.stop_button.disabled = True
+        self.progress.status.value = "Stopping…"
+        threading.Thread(target=self.job.stop, name="hubkit-stop-job", daemon=True).start()
+
+    def _show(self, progress: JobProgress) -> None:
+        self.progress.show(progress)
+        if progress.final:
+            self._finished(progress)
+
+    def _lost(self, text: str) -> None:
+        self.progress.fail(text)
+        message(self.feedback, text)
         self.train_button.disabled = False
         self.stop_button.disabled = True
-        if training.error:
-            self.progress.finish(ok=False, text=training.error)
-            message(self.feedback, training.error)
+
+    def _finished(self, progress: JobProgress) -> None:
+        self.train_button.disabled = False
+        self.stop_button.disabled = True
+        if progress.stage == "failed":
+            message(self.feedback, progress.sentence)
+        if progress.slug is None:
             return
-        ok = training.outcome == "success"
-        self.progress.finish(ok=ok, text=training.message or ("Training finished." if ok else "Training stopped."))
-        self.result_slug = training.slug
-        self.results.children = [ResultsPanel(self.session, training.slug or "")]
+        self.result_slug = progress.slug
+        url = run_safely(self.feedback, lambda: open_in_lab(session=self.session, run=progress.slug or ""))
+        if url is not None:
+            self.lab_link.value = page(f"<p>{link(url, 'Open this run’s notebook in JupyterLab')} "
+                                       "(the notebook exactly as it ran, with its outputs).</p>")
+        self.results.children = [ResultsPanel(self.session, progress.slug)]
 
 
 class ResultsPanel(W.VBox):
