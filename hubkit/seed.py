@@ -8,7 +8,9 @@ example whose run already exists is skipped.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,7 +64,7 @@ EXAMPLES: tuple[Example, ...] = (
             {**_STEADY, "learning_rate": 50.0, "max_grad_norm": 0.0, "num_epochs": 1}),
     Example("out-of-time", "eve", "Reasoner (out of time)", "qwen2.5-standin", "reasoning",
             "Stopped by its time budget before the end, keeping what it learnt.",
-            {**_STEADY, "num_epochs": 20, "time_budget_s": 8.0}),
+            {**_STEADY, "num_epochs": 60, "time_budget_s": 8.0}),
 )
 
 FEEDBACK: tuple[tuple[str, str, bool, str], ...] = (
@@ -81,6 +83,11 @@ class SeedReport:
     trained: list[str] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)
     runs: dict[str, int] = field(default_factory=dict)
+    timings: list[tuple[str, str, float]] = field(default_factory=list)
+    """(example key or "platform", step, wall seconds) in the order they ran."""
+
+    def timed(self, key: str, step: str, started: float) -> None:
+        self.timings.append((key, step, time.perf_counter() - started))
 
 
 def _existing(store: LocalStore, example: Example) -> int | None:
@@ -99,42 +106,105 @@ def _spec(example: Example) -> dict[str, Any]:
     }
 
 
+@contextmanager
+def _torch_threads(threads: int | None) -> Iterator[None]:
+    """Run with ``threads`` torch threads, then restore the caller's setting."""
+    import torch
+
+    before = torch.get_num_threads()
+    if threads:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
 def seed(*, settings: Settings | None = None, progress: Callable[[str], None] | None = None,
-         evaluate: bool = True, examples: Sequence[Example] = EXAMPLES) -> SeedReport:
-    """Train, evaluate and annotate the example runs that are not there yet."""
+         evaluate: bool = True, examples: Sequence[Example] = EXAMPLES, threads: int | None = 1) -> SeedReport:
+    """Train, evaluate and annotate the example runs that are not there yet.
+
+    First the base models' baselines (each scored once; later evaluations reuse
+    them under the same stamp), then each example: train, evaluate in every
+    domain with every item, look for capability flags. ``threads`` torch
+    threads (default 1): the stand-ins are so small that a second thread only
+    spin-waits (same wall time, twice the CPU), and on a shared machine it
+    makes every matrix product wait for a busy core.
+    """
+    with _torch_threads(threads):
+        return _seed(settings=settings or load_settings(), say=progress or (lambda text: None),
+                     evaluate=evaluate, examples=examples)
+
+
+def _seed(*, settings: Settings, say: Callable[[str], None], evaluate: bool,
+          examples: Sequence[Example]) -> SeedReport:
     from hubkit.bootstrap import init_platform
     from hubkit.train import run as train
 
-    settings = settings or load_settings()
-    say = progress or (lambda text: None)
+    report = SeedReport()
     say("Preparing the database and the stand-in models")
-    store = init_platform(settings=settings, build_models=True)
+    started = time.perf_counter()
+    store = init_platform(settings=settings, build_models=True, on_build=_build_progress(say))
     for username, role in USERS.items():
         store.ensure_user(username, role=role)
-    report = SeedReport()
+    report.timed("platform", "prepare", started)
+    if evaluate:
+        for base in dict.fromkeys(e.base_model for e in examples):
+            say(f"Scoring the base model {base} (the baseline every fine-tune is compared with)")
+            started = time.perf_counter()
+            _evaluate_base(store, base)
+            report.timed(base, "baseline", started)
     for i, example in enumerate(examples, 1):
         existing = _existing(store, example)
         if existing is not None:
             report.skipped.append(example.key)
             report.runs[example.key] = existing
+            if evaluate:  # an earlier seeding stopped between training and evaluation
+                _evaluate(store, existing, say=None)
             continue
         say(f"[{i}/{len(examples)}] training {example.name} ({example.domain} on {example.base_model})")
         parent = report.runs.get(example.parent) if example.parent else None
+        started = time.perf_counter()
         result = train(_spec(example), store=store, owner=example.owner, parent_model_id=parent,
                        relation=example.relation if parent else None)
+        report.timed(example.key, "train", started)
         report.runs[example.key] = result.run_id
         report.trained.append(example.key)
-        say(f"    {result.outcome}{' (' + result.failure_class + ')' if result.failure_class else ''}")
+        say(f"    {result.outcome}{' (' + result.failure_class + ')' if result.failure_class else ''}"
+            f" after {result.steps} steps")
         if evaluate:
-            _evaluate(store, result.run_id, say)
+            started = time.perf_counter()
+            _evaluate(store, result.run_id, say=say)
+            report.timed(example.key, "evaluate", started)
     for key, user, thumbs_up, comment in FEEDBACK:
         if key in report.runs:
             store.record_feedback(report.runs[key], user=user, thumbs_up=thumbs_up, comment=comment)
     return report
 
 
-def _evaluate(store: LocalStore, run_id: int, say: Callable[[str], None]) -> None:
+def _build_progress(say: Callable[[str], None]) -> Callable[[Any], None]:
+    def on_build(event: Any) -> None:
+        if event.stage == "saved":
+            say(f"    built the {event.family} stand-in ({event.step} pretraining steps)")
+
+    return on_build
+
+
+def _evaluate_base(store: LocalStore, base: str) -> None:
+    from hubkit.evaluate import evaluate_base
+
+    evaluate_base(store=store, base_key=base)
+
+
+def _evaluate(store: LocalStore, run_id: int, *, say: Callable[[str], None] | None) -> None:
+    """The platform's own trigger: scores the run once (a second call does nothing), then the flags."""
     from hubkit.evaluate import on_run_finished
 
-    say("    evaluating in every domain")
-    on_run_finished(store, run_id)
+    if say is not None:
+        say("    evaluating in every domain")
+    report = on_run_finished(store, run_id)
+    if say is not None and report is not None:
+        flags = store.list_capability_flags(run_id)
+        scored = sum(1 for s in report.scores if s.status == "scored")
+        say(f"    {scored} tasks scored in {report.duration_s:.0f} s"
+            + (f"; flagged: {flags[0].sentence}" if flags else ""))
