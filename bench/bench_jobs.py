@@ -1,8 +1,8 @@
 """Notebook jobs: what running a training as a job costs, and the local executor under load.
 
-    .venv/bin/python bench/bench_jobs.py [--steps 24] [--rounds 5] [--jobs 24] [--only overhead|throughput]
+    .venv/bin/python bench/bench_jobs.py [--steps 400] [--rounds 5] [--jobs 24] [--only overhead|throughput]
 
-1. Overhead: the same LoRA training (about 30 s on this machine) three ways,
+1. Overhead: the same LoRA training (15-30 s on this machine) three ways,
    each timed end to end from the same starting point, every round running
    all three in a rotated order so load drifts hit each alike:
 
@@ -189,7 +189,7 @@ def throughput(n_jobs: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--steps", type=int, default=24, help="training steps (about 30 s here)")
+    parser.add_argument("--steps", type=int, default=400, help="training steps (15-30 s of training here)")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=24)
     parser.add_argument("--only", choices=["overhead", "throughput"], help="run one of the two parts")
