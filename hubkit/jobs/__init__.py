@@ -10,8 +10,9 @@ alone, and a worker what it runs, without the rest of the package.
 """
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from hubkit._lazy import lazy_exports
 
 if TYPE_CHECKING:
     from hubkit.jobs.api import (
@@ -27,28 +28,17 @@ if TYPE_CHECKING:
     )
     from hubkit.jobs.context import JobContext, current
     from hubkit.jobs.executors import EXECUTORS, Executor, Recovery, Resources
-    from hubkit.jobs.rerun import rerun
+    from hubkit.jobs.reruns import rerun
 
 _HOMES = {
     "JobStatus": "api", "cancel": "api", "executor_for": "api", "logs": "api", "recover": "api",
     "shutdown": "api", "status": "api", "submit": "api", "wait": "api",
     "JobContext": "context", "current": "context",
     "EXECUTORS": "executors", "Executor": "executors", "Recovery": "executors", "Resources": "executors",
-    "rerun": "rerun",
+    "rerun": "reruns",
 }
 
 __all__ = ["EXECUTORS", "Executor", "JobContext", "JobStatus", "Recovery", "Resources", "cancel", "current",
            "executor_for", "logs", "recover", "rerun", "shutdown", "status", "submit", "wait"]
 
-
-def __getattr__(name: str) -> Any:
-    home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{home}"), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_HOMES})
+__getattr__, __dir__ = lazy_exports(__name__, _HOMES)
