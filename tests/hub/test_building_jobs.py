@@ -15,6 +15,7 @@ from hubkit.errors import NotFound
 from hubkit.hub import AppSession, open_in_lab
 from hubkit.hub.building import TrainingJob, train_parameters
 from hubkit.store import LocalStore
+from hubkit.store.records import RunRecord
 from tests.fixtures.db import seed_minimal
 
 
@@ -27,6 +28,16 @@ def job_store(settings) -> LocalStore:
 
 def new_job(store: LocalStore, **parameters: object) -> int:
     return store.create_job(owner="alice", kind="train", notebook="train", parameters=parameters).id
+
+
+def training_job(store: LocalStore) -> tuple[TrainingJob, int, RunRecord]:
+    """A job a worker has claimed, whose notebook has created its run: as the page first follows it."""
+    job_id = new_job(store)
+    follow = TrainingJob(session=AppSession(store=store, user="alice"), job_id=job_id)
+    store.claim_job(job_id)
+    run = store.create_run(owner="alice", name="x", domain="math", base_model="llama3-standin")
+    store.update_job(job_id, model_id=run.id)
+    return follow, job_id, run
 
 
 def test_a_job_from_queue_to_trained(job_store):
@@ -58,12 +69,7 @@ def test_a_job_from_queue_to_trained(job_store):
 
 
 def test_a_failed_run_says_why(job_store):
-    session = AppSession(store=job_store, user="alice")
-    job_id = new_job(job_store)
-    follow = TrainingJob(session=session, job_id=job_id)
-    job_store.claim_job(job_id)
-    run = job_store.create_run(owner="alice", name="x", domain="math", base_model="llama3-standin")
-    job_store.update_job(job_id, model_id=run.id)
+    follow, job_id, run = training_job(job_store)
     job_store.finish_run(run.id, outcome="failure", failure_class="divergence",
                          failure_message="Training diverged: the loss became NaN.")
     job_store.update_job(job_id, state="failed", error="Cell 9 failed: RuntimeError: Training failed")
@@ -81,12 +87,7 @@ def test_a_job_that_never_made_a_run(job_store):
 
 
 def test_stop_waits_for_the_run_to_save_what_it_learnt(job_store):
-    session = AppSession(store=job_store, user="alice")
-    job_id = new_job(job_store)
-    follow = TrainingJob(session=session, job_id=job_id)
-    job_store.claim_job(job_id)
-    run = job_store.create_run(owner="alice", name="x", domain="math", base_model="llama3-standin")
-    job_store.update_job(job_id, model_id=run.id)
+    follow, job_id, run = training_job(job_store)
     job_store.append_points(run.id, [{"step": 1, "loss": 2.5}])
     follow.stop(grace_s=0)  # no worker to signal: the job is recorded cancelled
     assert job_store.get_job(job_id).state.value == "cancelled"
