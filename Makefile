@@ -5,6 +5,9 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NODE_PREFIX := $(VENV)/node
 CHP := $(NODE_PREFIX)/node_modules/.bin/configurable-http-proxy
+# plotly's cartesian bundle, the plotly.js of plotly==7.1.0: the apps' Voilà template serves it
+PLOTLY_JS := $(NODE_PREFIX)/node_modules/plotly.js-cartesian-dist-min/plotly-cartesian.min.js
+VOILA_TEMPLATE := $(VENV)/share/jupyter/voila/templates/hubkit/conf.json
 export HF_HUB_OFFLINE := 1
 export HF_DATASETS_OFFLINE := 1
 export TRANSFORMERS_NO_ADVISORY_WARNINGS := 1
@@ -18,7 +21,14 @@ $(STAMP): pyproject.toml requirements.lock
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
-install: $(STAMP)
+$(PLOTLY_JS):
+	npm install --silent --no-audit --no-fund --prefix $(NODE_PREFIX) plotly.js-cartesian-dist-min@4.1.1
+
+$(VOILA_TEMPLATE): $(STAMP) $(PLOTLY_JS) $(wildcard hubkit/ui/voila_template/*) hubkit/ui/template.py
+	$(PY) -m hubkit.ui.template --bundle $(PLOTLY_JS)
+	touch $@
+
+install: $(STAMP) $(VOILA_TEMPLATE)
 
 $(CHP):
 	npm install --silent --no-audit --no-fund --prefix $(NODE_PREFIX) configurable-http-proxy@5.3.0
@@ -26,15 +36,15 @@ $(CHP):
 /usr/bin/chromium:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
-test-deps: $(STAMP) $(CHP) /usr/bin/chromium
+test-deps: install $(CHP) /usr/bin/chromium
 
-demo: $(STAMP) $(CHP)
+demo: install $(CHP)
 	PATH="$(CURDIR)/$(NODE_PREFIX)/node_modules/.bin:$$PATH" $(PY) -m hubkit.cli demo
 
 test: test-deps
 	PATH="$(CURDIR)/$(NODE_PREFIX)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest $(PYTEST_ARGS)
 
-bench: $(STAMP)
+bench: install
 	$(PY) -m pip install --quiet mlflow==3.17.2
 	for b in bench/bench_*.py; do $(PY) $$b || exit 1; done
 

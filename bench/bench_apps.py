@@ -87,8 +87,8 @@ def start_voila(env: dict[str, str], *, preheat: bool, log: Path,
     port = free_port()
     command = [str(REPO / ".venv" / "bin" / "voila"), str(apps), "--no-browser", f"--port={port}",
                "--Voila.ip=127.0.0.1"]
-    # the preheated server reads voila_apps/voila.json; the other runs with Voilà's defaults
-    command += [f"--Voila.config_file_paths={apps}"] if preheat else ["--VoilaConfiguration.preheat_kernel=False"]
+    # both read voila_apps/voila.json (the apps' template and extensions); one turns preheating off
+    command += [f"--Voila.config_file_paths={apps}"] + ([] if preheat else ["--VoilaConfiguration.preheat_kernel=False"])
     server = subprocess.Popen(command, cwd=REPO, env=env, stdout=open(log, "w"), stderr=subprocess.STDOUT)  # noqa: SIM115
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 120

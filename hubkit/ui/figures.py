@@ -96,27 +96,58 @@ def score_bars_figure(lines: Sequence[ScoreLine], *, model_name: str = "this mod
     return fig
 
 
+def _radar_point(r: float, i: int, n: int) -> tuple[float, float]:
+    """Spoke ``i`` of ``n``, clockwise from the top, at radius ``r``."""
+    angle = math.pi / 2 - 2 * math.pi * i / n
+    return r * math.cos(angle), r * math.sin(angle)
+
+
+def _radar_trace(values: Sequence[float], **style: Any) -> go.Scatter:
+    xs, ys = zip(*(_radar_point(v, i, len(values)) for i, v in enumerate(values)), strict=True)
+    return go.Scatter(x=[*xs, xs[0]], y=[*ys, ys[0]], **style)
+
+
 def score_radar_figure(lines: Sequence[ScoreLine], *, model_name: str = "this model") -> go.Figure:
-    """One spoke per domain (mean of its scored tasks), the model over its base."""
+    """One spoke per domain (mean of its scored tasks, 0-100), the model over its base.
+
+    Drawn on plain x/y axes so the apps need only plotly's cartesian bundle (polar
+    traces live in the 4.8 MB one).
+    """
     by_domain: dict[str, list[ScoreLine]] = {}
     for s in lines:
         if s.scored:
             by_domain.setdefault(s.domain, []).append(s)
     domains = sorted(by_domain)
+    n = len(domains)
 
     def mean(values: list[float | None]) -> float | None:
         known = [v for v in values if v is not None]
         return sum(known) / len(known) if known else None
 
     fig = go.Figure()
+    grid = {"mode": "lines", "line": {"color": "#e4e7eb", "width": 1}, "hoverinfo": "skip", "showlegend": False}
+    sides = n if n >= 3 else 36  # with fewer than three domains the rings are circles
+    for ring in (25, 50, 75, 100):
+        fig.add_trace(_radar_trace([ring] * sides, **grid))
+    for i in range(n):
+        x, y = _radar_point(100, i, n)
+        fig.add_trace(go.Scatter(x=[0, x], y=[0, y], **grid))
     for name, pick, colour in ((esc(model_name), lambda s: points(s.metric, s.value), COLOURS["model"]),
                                ("base model", lambda s: points(s.metric, s.base_value), COLOURS["base"])):
         r = [mean([pick(s) for s in by_domain[d]]) for d in domains]
-        labels = [esc(d) for d in domains]
-        fig.add_trace(go.Scatterpolar(r=r + r[:1], theta=labels + labels[:1], name=name, fill="toself",
-                                      line={"color": colour}, opacity=0.6))
+        if n and any(v is not None for v in r):
+            values = [v if v is not None else 0.0 for v in r]
+            fig.add_trace(_radar_trace(values, name=name, mode="lines+markers", fill="toself", opacity=0.6,
+                                       line={"color": colour},
+                                       text=[*(esc(d) for d in domains), esc(domains[0])],
+                                       hovertemplate="%{text}: %{customdata:.1f}<extra>" + name + "</extra>",
+                                       customdata=[*values, values[0]]))
+    label_xy = [_radar_point(118, i, n) for i in range(n)]
+    fig.add_trace(go.Scatter(x=[x for x, _ in label_xy], y=[y for _, y in label_xy], mode="text",
+                             text=[esc(d) for d in domains], hoverinfo="skip", showlegend=False))
     fig.update_layout(**_LAYOUT)
-    fig.update_layout(title="Across domains (0-100)", polar={"radialaxis": {"visible": True, "range": [0, 100]}})
+    hidden = {"visible": False, "range": [-135, 135]}
+    fig.update_layout(title="Across domains (0-100)", xaxis=hidden, yaxis={**hidden, "scaleanchor": "x"})
     return fig
 
 

@@ -12,6 +12,7 @@ import math
 import os
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any, ClassVar
 from urllib.parse import parse_qs
@@ -28,10 +29,30 @@ from hubkit.ui.html import esc, page
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 
 
+_FIGURE_CONFIG = {"displaylogo": False, "responsive": True}
+
+
+def figure_html(fig: go.Figure | str) -> str:
+    """The figure (or its JSON) as an HTML block the apps' Voilà template draws with plotly's
+    cartesian bundle.
+
+    The figure's JSON sits inside a ``<script>``: no ``</`` or ``<!--`` may end it early,
+    whatever text the figure carries.
+    """
+    spec = (fig if isinstance(fig, str) else fig.to_json()).replace("</", "<\\/").replace("<!--", "<\\!--")
+    element = f"hk-figure-{uuid.uuid4().hex}"
+    return (f'<div id="{element}" class="hk-figure"></div>\n<script>\n'
+            f"window.hkPlotly.then(function (Plotly) {{\n  var figure = {spec};\n"
+            f'  Plotly.newPlot(document.getElementById("{element}"), figure.data, figure.layout, '
+            f"{json.dumps(_FIGURE_CONFIG)});\n}});\n</script>")
+
+
 def figure_bundle(fig: go.Figure) -> dict[str, Any]:
-    """The mime bundle the plotly renderer in JupyterLab and Voilà draws."""
+    """The figure for every front end: the apps' template draws the HTML (their Voilà leaves
+    plotly's renderer extension out); JupyterLab prefers its plotly renderer."""
     title = fig.layout.title.text or "figure"
-    return {PLOTLY_MIME: json.loads(fig.to_json()), "text/plain": f"[{title}]"}
+    spec = fig.to_json()
+    return {PLOTLY_MIME: json.loads(spec), "text/html": figure_html(spec), "text/plain": f"[{title}]"}
 
 
 def show_figure(out: W.Output, fig: go.Figure) -> None:
@@ -88,10 +109,15 @@ def run_safely(feedback: W.HTML, action: Callable[[], Any]) -> Any:
     return result
 
 
+def preheated() -> bool:
+    """Whether this kernel was started by Voilà before its visitor asked for the page."""
+    return os.environ.get("VOILA_PREHEAT", "False") != "False"
+
+
 def query_params() -> dict[str, str]:
     """The page's ``?a=b`` parameters: Voilà's query string (waits for it when preheated)."""
     raw = os.environ.get("QUERY_STRING", "")
-    if os.environ.get("VOILA_PREHEAT", "False") != "False":
+    if preheated():
         from voila.utils import get_query_string
 
         raw = get_query_string() or ""
