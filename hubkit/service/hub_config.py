@@ -142,7 +142,7 @@ def services(env: Env) -> list[dict[str, Any]]:
          "command": [py, "-m", "hubkit.service"], "environment": shared},
         {"name": "public", "url": f"http://127.0.0.1:{public_port}", "display": True,
          "command": [voila, "--no-browser", "--Voila.ip=127.0.0.1", f"--port={public_port}",
-                     "--base_url=/services/public/", "--VoilaConfiguration.preheat_kernel=True",
+                     "--base_url=/services/public/", f"--Voila.config_file_paths={REPO / 'voila_apps'}",
                      f"--VoilaConfiguration.default_pool_size={_port(env, 'HUBKIT_PUBLIC_POOL_SIZE', 1)}", str(REPO / "voila_apps")],
          "environment": {**shared, "HUBKIT_PUBLIC_PAGES": "1"}},
         {"name": "idle-culler", "display": False,
@@ -213,9 +213,13 @@ def pre_spawn_hook(spawner: Any) -> None:
 
 
 def seed_home(home: Path) -> None:
-    """The Voilà apps at the top (``/voila/render/builder.ipynb``), notebooks and templates to edit."""
+    """The Voilà apps at the top (``/voila/render/builder.ipynb``), notebooks and templates to edit.
+
+    The apps' ``voila.json`` goes beside them: Voilà inside a user's server reads it from
+    the server's folder (the apps' template, plotly's renderer extension left out).
+    """
     home.mkdir(parents=True, exist_ok=True)
-    for app in sorted((REPO / "voila_apps").glob("*.ipynb")):
+    for app in [*sorted((REPO / "voila_apps").glob("*.ipynb")), REPO / "voila_apps" / "voila.json"]:
         shutil.copyfile(app, home / app.name)  # apps are refreshed; users do not edit them
     for folder in ("notebooks", "templates"):
         source, target = REPO / folder, home / folder

@@ -36,7 +36,8 @@ def test_local_default_with_native_authenticator_groups_and_services(monkeypatch
     services = {s["name"]: s for s in c.JupyterHub.services}
     assert services["hubkit"]["command"][1:] == ["-m", "hubkit.service"]
     public = services["public"]["command"]
-    assert "--base_url=/services/public/" in public and "--VoilaConfiguration.preheat_kernel=True" in public
+    assert "--base_url=/services/public/" in public  # preheating, template: voila_apps/voila.json
+    assert f"--Voila.config_file_paths={hub_config.REPO / 'voila_apps'}" in public
     assert public[-1].endswith("voila_apps")
     assert services["idle-culler"]["command"][1:3] == ["-m", "jupyterhub_idle_culler"]
     culler = next(r for r in c.JupyterHub.load_roles if r["name"] == "idle-culler")
@@ -100,3 +101,4 @@ def test_a_new_home_gets_the_apps_and_keeps_its_own_notebooks(tmp_path):
     hub_config.seed_home(home)
     apps = sorted(p.name for p in (hub_config.REPO / "voila_apps").glob("*.ipynb"))
     assert apps and all((home / name).is_file() for name in apps)
+    assert (home / "voila.json").read_text() == (hub_config.REPO / "voila_apps" / "voila.json").read_text()
