@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 NODE_PREFIX := $(VENV)/node
 CHP := $(NODE_PREFIX)/node_modules/.bin/configurable-http-proxy
-# plotly's cartesian bundle, the plotly.js of plotly==7.1.0: the apps' Voilà template serves it
+# plotly's partial bundles, the plotly.js of plotly==7.1.0: the apps' Voilà template serves them
 PLOTLY_JS := $(NODE_PREFIX)/node_modules/plotly.js-cartesian-dist-min/plotly-cartesian.min.js
 VOILA_TEMPLATE := $(VENV)/share/jupyter/voila/templates/hubkit/conf.json
 export HF_HUB_OFFLINE := 1
@@ -22,10 +22,11 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 $(PLOTLY_JS):
-	npm install --silent --no-audit --no-fund --prefix $(NODE_PREFIX) plotly.js-cartesian-dist-min@4.1.1
+	npm install --silent --no-audit --no-fund --prefix $(NODE_PREFIX) plotly.js-basic-dist-min@4.1.1 \
+	    plotly.js-cartesian-dist-min@4.1.1
 
 $(VOILA_TEMPLATE): $(STAMP) $(PLOTLY_JS) $(wildcard hubkit/ui/voila_template/*) hubkit/ui/template.py
-	$(PY) -m hubkit.ui.template --bundle $(PLOTLY_JS)
+	$(PY) -m hubkit.ui.template --node-modules $(NODE_PREFIX)/node_modules
 	touch $@
 
 install: $(STAMP) $(VOILA_TEMPLATE)

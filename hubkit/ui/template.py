@@ -1,11 +1,13 @@
-"""The apps' Voilà template: installed where Voilà looks for templates, with plotly's cartesian bundle.
+"""The apps' Voilà template: installed where Voilà looks for templates, with plotly's partial bundles.
 
 JupyterLab's plotly renderer is one 4.8 MB script that a browser spends about a
-second running before it draws anything; plotly's cartesian bundle (1.5 MB) draws
-every trace the apps' figures use (:data:`TRACES`). Voilà finds templates only
-in Jupyter's data folders, so ``make install`` runs this module once:
+second running before it draws anything. The apps draw with plotly's partial
+bundles instead: the basic one (1.2 MB: scatter, bar, pie), run on every page
+while the kernel builds it, and the cartesian one (1.5 MB, adds heatmaps and
+the like), fetched only by a page that shows such a figure. Voilà finds
+templates only in Jupyter's data folders, so ``make install`` runs this module:
 
-    python -m hubkit.ui.template --bundle .venv/node/node_modules/plotly.js-cartesian-dist-min/plotly-cartesian.min.js
+    python -m hubkit.ui.template --node-modules .venv/node/node_modules
 """
 from __future__ import annotations
 
@@ -14,17 +16,42 @@ import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from hubkit.errors import ConfigError
 
 NAME = "hubkit"
-BUNDLE = "plotly-cartesian.min.js"
-# the trace types plotly.js-cartesian-dist-min holds: an app figure may use these only
-TRACES = frozenset({"bar", "box", "contour", "heatmap", "histogram", "histogram2d", "histogram2dcontour", "image",
-                    "pie", "scatter", "scatterternary", "violin"})
 SOURCE = Path(__file__).with_name("voila_template")
 _VERSION = re.compile(rb"plotly\.js (?:\([^)]*\) )?v(\d+\.\d+\.\d+)")
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """One of plotly.js's partial bundles, as npm ships it."""
+
+    name: str
+    package: str
+    file: str
+    traces: frozenset[str]
+
+
+BASIC = Bundle("basic", "plotly.js-basic-dist-min", "plotly-basic.min.js", frozenset({"bar", "pie", "scatter"}))
+CARTESIAN = Bundle("cartesian", "plotly.js-cartesian-dist-min", "plotly-cartesian.min.js", frozenset({
+    "bar", "box", "contour", "heatmap", "histogram", "histogram2d", "histogram2dcontour", "image", "pie", "scatter",
+    "scatterternary", "violin"}))
+BUNDLES = (BASIC, CARTESIAN)  # smallest first
+
+
+def bundle_for(traces: Iterable[str]) -> Bundle:
+    """The smallest bundle that draws every one of ``traces``."""
+    wanted = set(traces)
+    for bundle in BUNDLES:
+        if wanted <= bundle.traces:
+            return bundle
+    raise ValueError(f"no plotly.js bundle of the apps draws {sorted(wanted - CARTESIAN.traces)}: "
+                     "draw the figure with the traces of hubkit.ui.template.CARTESIAN")
 
 
 def template_dir(prefix: Path | str = sys.prefix) -> Path:
@@ -40,23 +67,32 @@ def bundle_version(bundle: Path) -> str:
     return found.group(1).decode()
 
 
-def install(bundle: Path, *, prefix: Path | str = sys.prefix) -> Path:
-    """Copy the template and ``bundle`` into ``prefix``; the bundle must be the plotly.js plotly.py speaks to."""
+def install(node_modules: Path, *, prefix: Path | str = sys.prefix) -> Path:
+    """Copy the template and the bundles (from npm's ``node_modules``) into ``prefix``.
+
+    Each bundle must be the plotly.js version plotly.py writes figures for.
+    """
     from plotly.offline import get_plotlyjs_version
 
-    if not Path(bundle).is_file():
-        raise ConfigError(f"plotly's cartesian bundle is missing: {bundle} (make install fetches it with npm).")
-    wanted, found = get_plotlyjs_version(), bundle_version(bundle)
-    if found != wanted:
-        raise ConfigError(f"{bundle} is plotly.js {found}, but plotly {_plotly_version()} writes figures for "
-                          f"plotly.js {wanted}: install plotly.js-cartesian-dist-min@{wanted}.")
+    wanted = get_plotlyjs_version()
+    files = []
+    for bundle in BUNDLES:
+        path = Path(node_modules) / bundle.package / bundle.file
+        if not path.is_file():
+            raise ConfigError(f"plotly's {bundle.name} bundle is missing: {path} (make install fetches it with npm).")
+        found = bundle_version(path)
+        if found != wanted:
+            raise ConfigError(f"{path} is plotly.js {found}, but plotly {_plotly_version()} writes figures for "
+                              f"plotly.js {wanted}: install {bundle.package}@{wanted}.")
+        files.append(path)
     target = template_dir(prefix)
     target.parent.mkdir(parents=True, exist_ok=True)
     # built beside the target, then swapped in: a server never sees half a template
     staging = Path(tempfile.mkdtemp(prefix=f".{NAME}-", dir=target.parent))
     shutil.copytree(SOURCE, staging, dirs_exist_ok=True)
     (staging / "static").mkdir(exist_ok=True)
-    shutil.copyfile(bundle, staging / "static" / BUNDLE)
+    for path in files:
+        shutil.copyfile(path, staging / "static" / path.name)
     old = target.with_name(f".{NAME}-old")
     shutil.rmtree(old, ignore_errors=True)
     if target.exists():
@@ -74,11 +110,12 @@ def _plotly_version() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--bundle", type=Path, required=True, help=f"path to {BUNDLE}")
+    parser.add_argument("--node-modules", type=Path, required=True,
+                        help="npm's node_modules folder holding " + " and ".join(b.package for b in BUNDLES))
     parser.add_argument("--prefix", default=sys.prefix, help="environment prefix (default: this Python's)")
     args = parser.parse_args(argv)
     try:
-        target = install(args.bundle, prefix=args.prefix)
+        target = install(args.node_modules, prefix=args.prefix)
     except ConfigError as exc:
         print(f"error: {exc.message}", file=sys.stderr)
         return 2

@@ -25,6 +25,7 @@ from hubkit.errors import HubkitError
 from hubkit.hub.download import Bundle
 from hubkit.ui.figures import loss_curve_figure
 from hubkit.ui.html import esc, page
+from hubkit.ui.template import bundle_for
 
 PLOTLY_MIME = "application/vnd.plotly.v1+json"
 
@@ -33,16 +34,18 @@ _FIGURE_CONFIG = {"displaylogo": False, "responsive": True}
 
 
 def figure_html(fig: go.Figure | str) -> str:
-    """The figure (or its JSON) as an HTML block the apps' Voilà template draws with plotly's
-    cartesian bundle.
+    """The figure (or its JSON) as an HTML block the apps' Voilà template draws with the
+    smallest of plotly's partial bundles that holds the figure's traces.
 
     The figure's JSON sits inside a ``<script>``: no ``</`` or ``<!--`` may end it early,
     whatever text the figure carries.
     """
-    spec = (fig if isinstance(fig, str) else fig.to_json()).replace("</", "<\\/").replace("<!--", "<\\!--")
+    spec = fig if isinstance(fig, str) else fig.to_json()
+    bundle = bundle_for(trace.get("type", "scatter") for trace in json.loads(spec).get("data", []))
+    spec = spec.replace("</", "<\\/").replace("<!--", "<\\!--")
     element = f"hk-figure-{uuid.uuid4().hex}"
     return (f'<div id="{element}" class="hk-figure"></div>\n<script>\n'
-            f"window.hkPlotly.then(function (Plotly) {{\n  var figure = {spec};\n"
+            f'window.hkPlotly("{bundle.name}").then(function (Plotly) {{\n  var figure = {spec};\n'
             f'  Plotly.newPlot(document.getElementById("{element}"), figure.data, figure.layout, '
             f"{json.dumps(_FIGURE_CONFIG)});\n}});\n</script>")
 
