@@ -1,7 +1,7 @@
 """Apps benchmark: profile-page render time preheated vs not, and a 10,000-model leaderboard.
 
 Two real Voilà servers over the same seeded SQLite hub, side by side in one
-run: one with the preheat settings of ``voila_apps/voila.json``, one without.
+run, both with ``voila_apps/voila.json`` (template, extensions): one preheats, one does not.
 Chromium (Playwright) opens the same profile page on each, alternately, and
 times from navigation to the fully rendered page: the heading, the score
 table and the last of the four figures drawn, in the page's own clock, read
