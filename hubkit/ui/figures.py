@@ -110,8 +110,8 @@ def _radar_trace(values: Sequence[float], **style: Any) -> go.Scatter:
 def score_radar_figure(lines: Sequence[ScoreLine], *, model_name: str = "this model") -> go.Figure:
     """One spoke per domain (mean of its scored tasks, 0-100), the model over its base.
 
-    Drawn on plain x/y axes so the apps need only plotly's cartesian bundle (polar
-    traces live in the 4.8 MB one).
+    Drawn on plain x/y axes so the profile page needs only plotly's basic bundle
+    (polar traces live in the 4.8 MB one).
     """
     by_domain: dict[str, list[ScoreLine]] = {}
     for s in lines:
