@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 
 $(PLOTLY_JS):
-	npm install --silent --no-audit --no-fund --prefix $(NODE_PREFIX) plotly.js-basic-dist-min@4.1.1 \
+	npm install --silent --no-audit --no-fund --save-exact --prefix $(NODE_PREFIX) plotly.js-basic-dist-min@4.1.1 \
 	    plotly.js-cartesian-dist-min@4.1.1
 
 $(VOILA_TEMPLATE): $(STAMP) $(PLOTLY_JS) $(wildcard hubkit/ui/voila_template/*) hubkit/ui/template.py
@@ -32,7 +32,7 @@ $(VOILA_TEMPLATE): $(STAMP) $(PLOTLY_JS) $(wildcard hubkit/ui/voila_template/*) 
 install: $(STAMP) $(VOILA_TEMPLATE)
 
 $(CHP):
-	npm install --silent --no-audit --no-fund --prefix $(NODE_PREFIX) configurable-http-proxy@5.3.0
+	npm install --silent --no-audit --no-fund --save-exact --prefix $(NODE_PREFIX) configurable-http-proxy@5.3.0
 
 /usr/bin/chromium:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null

@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable
 
 from hubkit.archive import open_archive
+from hubkit.config import Settings
 from hubkit.store import LocalStore
 from hubkit.store.records import JobRecord
 
@@ -37,21 +38,26 @@ def outputs_text(nb: dict) -> str:
     return "\n".join(parts)
 
 
-def worker_pid(job_id: int) -> int:
-    """The pid of ``python -m hubkit.jobs.worker JOB_ID`` on this machine, whoever launched it."""
+def worker_pid(job_id: int, settings: Settings) -> int:
+    """The pid of ``python -m hubkit.jobs.worker JOB_ID`` working for this hub, whoever launched it.
+
+    Job ids restart at 1 in every test's database, and another test's worker may still be
+    running: the worker's ``HUBKIT_HOME`` tells whose it is.
+    """
     from pathlib import Path
 
     wanted = [b"hubkit.jobs.worker", str(job_id).encode()]
+    home = f"HUBKIT_HOME={settings.home.resolve()}".encode()
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
             args = (proc / "cmdline").read_bytes().split(b"\0")
+            if (args[-3:-1] == wanted or args[-2:] == wanted) and home in (proc / "environ").read_bytes().split(b"\0"):
+                return int(proc.name)
         except OSError:
             continue
-        if args[-3:-1] == wanted or args[-2:] == wanted:
-            return int(proc.name)
-    raise AssertionError(f"no worker process for job {job_id}")
+    raise AssertionError(f"no worker process for job {job_id} of {settings.home}")
 
 
 def freeze(pid: int) -> list[int]:

@@ -70,7 +70,7 @@ def test_hung_job_is_reaped_as_lost_and_its_run_marked_lost(job_hub: JobHub) -> 
     job = _submit(job_hub, n_points=500, sleep_s=0.1)
     wait_until(lambda: (j := job_hub.store.get_job(job.id)).model_id is not None
                and len(job_hub.store.loss_points(j.model_id)) >= 2, timeout_s=120, what="first points")
-    groups = freeze(worker_pid(job.id))  # hung: alive, but no heartbeat and no points
+    groups = freeze(worker_pid(job.id, job_hub.settings))  # hung: alive, but no heartbeat and no points
     time.sleep(job_hub.settings.heartbeat_timeout_s + 1.5)
     executor = jobs.executor_for("local", store=job_hub.store, settings=job_hub.settings)
     assert executor.reap() == [job.id]

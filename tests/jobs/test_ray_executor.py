@@ -55,7 +55,7 @@ def test_hung_ray_job_is_reaped_as_lost(ray_hub: JobHub) -> None:
     job = _submit(ray_hub, n_points=500, sleep_s=0.1)
     wait_until(lambda: (j := ray_hub.store.get_job(job.id)).model_id is not None
                and len(ray_hub.store.loss_points(j.model_id)) >= 2, timeout_s=180, what="first points")
-    groups = freeze(worker_pid(job.id))
+    groups = freeze(worker_pid(job.id, ray_hub.settings))
     time.sleep(ray_hub.settings.heartbeat_timeout_s + 1.5)
     executor = jobs.executor_for("ray", store=ray_hub.store, settings=ray_hub.settings)
     try:

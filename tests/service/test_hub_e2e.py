@@ -106,6 +106,9 @@ def test_the_multi_user_journey(hub):
     assert httpx.get(f"{api}/v1/runs/{model.id}/points").status_code == 200
     public = httpx.get(f"{url}/services/public/", follow_redirects=False)
     assert public.status_code == 200  # the public pages need no login
+    page = httpx.get(f"{url}/services/public/voila/render/model.ipynb?model={model.slug}", timeout=120)
+    assert page.status_code == 200 and "static/plotly-basic.min.js" in page.text  # the apps' template
+    assert "jupyterlab-plotly" not in page.text  # voila.json leaves the 4.8 MB renderer out
 
 
 def test_expired_revoked_and_forged_tokens_get_401(hub):

@@ -206,14 +206,15 @@ class Executor(ABC):
             beat = job.heartbeat_at or job.started_at or job.created_at
             if job.executor != self.name or beat >= cutoff:
                 continue
-            if job.external_id is not None:
-                self._stop(job.external_id, grace_s=0)
             try:
                 self.store.update_job(job.id, state="lost",
                                       error=f"No heartbeat since {beat.isoformat()}; the worker died or hung.")
-                lost.append(job.id)
             except Conflict:
                 continue  # ended on its own meanwhile
+            lost.append(job.id)
+            # stopped only once recorded: a monitor that sees the worker exit would call it failed
+            if job.external_id is not None:
+                self._stop(job.external_id, grace_s=0)
         self.store.reap(stale_after_s=timeout)
         return lost
 
