@@ -33,16 +33,15 @@ PLOTLY_MIME = "application/vnd.plotly.v1+json"
 _FIGURE_CONFIG = {"displaylogo": False, "responsive": True}
 
 
-def figure_html(fig: go.Figure | str) -> str:
-    """The figure (or its JSON) as an HTML block the apps' Voilà template draws with the
-    smallest of plotly's partial bundles that holds the figure's traces.
+def figure_html(fig: go.Figure, *, spec: str | None = None) -> str:
+    """The figure as an HTML block the apps' Voilà template draws with the smallest of
+    plotly's partial bundles that holds the figure's traces (``spec``: its JSON, if made).
 
     The figure's JSON sits inside a ``<script>``: no ``</`` or ``<!--`` may end it early,
     whatever text the figure carries.
     """
-    spec = fig if isinstance(fig, str) else fig.to_json()
-    bundle = bundle_for(trace.get("type", "scatter") for trace in json.loads(spec).get("data", []))
-    spec = spec.replace("</", "<\\/").replace("<!--", "<\\!--")
+    bundle = bundle_for(trace.type for trace in fig.data)
+    spec = (spec or fig.to_json()).replace("</", "<\\/").replace("<!--", "<\\!--")
     element = f"hk-figure-{uuid.uuid4().hex}"
     return (f'<div id="{element}" class="hk-figure"></div>\n<script>\n'
             f'window.hkPlotly("{bundle.name}").then(function (Plotly) {{\n  var figure = {spec};\n'
@@ -55,7 +54,7 @@ def figure_bundle(fig: go.Figure) -> dict[str, Any]:
     plotly's renderer extension out); JupyterLab prefers its plotly renderer."""
     title = fig.layout.title.text or "figure"
     spec = fig.to_json()
-    return {PLOTLY_MIME: json.loads(spec), "text/html": figure_html(spec), "text/plain": f"[{title}]"}
+    return {PLOTLY_MIME: json.loads(spec), "text/html": figure_html(fig, spec=spec), "text/plain": f"[{title}]"}
 
 
 def show_figure(out: W.Output, fig: go.Figure) -> None:

@@ -1,5 +1,4 @@
 """The apps' figures: drawn by plotly's partial bundles, safe inside a <script>, radar on x/y axes."""
-import re
 
 import ipywidgets as W
 import plotly.graph_objects as go
@@ -9,7 +8,13 @@ from hubkit.hub import AppSession
 from hubkit.hub.scores import ScoreLine
 from hubkit.store.records import CapabilityFlagIn
 from hubkit.ui.figures import score_radar_figure
-from hubkit.ui.pages import genealogy_page, model_page, museum_page, observatory_page, prepare_model_page
+from hubkit.ui.pages import (
+    genealogy_page,
+    model_page,
+    museum_page,
+    observatory_page,
+    prepare_model_page,
+)
 from hubkit.ui.template import BASIC, CARTESIAN
 from hubkit.ui.widgets import PLOTLY_MIME, figure_bundle
 from tests.hub.world import XSS_NAME

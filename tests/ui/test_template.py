@@ -7,7 +7,17 @@ import pytest
 from plotly.offline import get_plotlyjs_version
 
 from hubkit.errors import ConfigError
-from hubkit.ui.template import BASIC, BUNDLES, CARTESIAN, NAME, bundle_for, bundle_version, install, main, template_dir
+from hubkit.ui.template import (
+    BASIC,
+    BUNDLES,
+    CARTESIAN,
+    NAME,
+    bundle_for,
+    bundle_version,
+    install,
+    main,
+    template_dir,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -156,19 +156,17 @@ class ModelPage(W.VBox):
         except HubkitError as exc:
             self.children = [html(f'<p class="error">{esc(exc.message)}</p><p>{link("hub.ipynb", "Back to the hub")}</p>')]
             return
-        name = p.run.name
         figures = profile_figures(p)
         fork = (f"<p>{link(app_url('builder', fork=p.run.slug), 'Fork this model')}: start from it with your "
                 "own data; the new model records this one as its parent.</p>"
                 if self.session.signed_in else '<p class="muted">Sign in to fork this model.</p>')
-        has_scores = any(s.scored for s in p.scores)
         try_it = "" if "adapter" in p.downloads else '<p class="muted">There is no trained adapter to try.</p>'
         parts: list[W.Widget] = [static_html(cards.profile_header(p))]
         if p.is_owner:
             parts.append(OwnerControls(self.session, p))
         # static blocks are merged into few HTML widgets: fewer widget models, faster first render
         parts.append(static_html("<h2>Scores</h2>"))
-        if has_scores:
+        if "scores" in figures:
             parts.append(W.HBox([figure_output(figures["scores"]), figure_output(figures["radar"])]))
         parts += [
             static_html(cards.score_table(p.scores) + "<h2>Changes outside its own domain</h2>"
@@ -186,11 +184,14 @@ class ModelPage(W.VBox):
 
 
 def profile_figures(p: Profile) -> dict[str, go.Figure]:
-    name = p.run.name
-    return {"scores": score_bars_figure(p.scores, model_name=name),
-            "radar": score_radar_figure(p.scores, model_name=name),
-            "loss": loss_curve_figure(p.curve),
-            "lineage": lineage_figure(ModelRef.of(p.run), p.lineage)}
+    """The figures a profile shows: scores and radar only once something is scored."""
+    figures = {}
+    if any(s.scored for s in p.scores):
+        figures["scores"] = score_bars_figure(p.scores, model_name=p.run.name)
+        figures["radar"] = score_radar_figure(p.scores, model_name=p.run.name)
+    figures["loss"] = loss_curve_figure(p.curve)
+    figures["lineage"] = lineage_figure(ModelRef.of(p.run), p.lineage)
+    return figures
 
 
 def model_page(session: AppSession, slug: str | None) -> ModelPage:
