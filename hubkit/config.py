@@ -33,6 +33,8 @@ class Settings:
     max_upload_bytes: int = field(default=50_000_000, metadata={"help": "Largest dataset upload accepted."})
     max_dataset_rows: int = field(default=200_000, metadata={"help": "Most rows accepted in one dataset."})
     service_url: str = field(default="", metadata={"help": "Base URL of the hubkit service (used by ApiStore inside user kernels)."})
+    job_service_url: str = field(default="", metadata={"help": "The hubkit service as user code in jobs reaches it (executors that run jobs as their owner hand it to the job); empty: the service's own JUPYTERHUB_SERVICE_URL."})
+    models_home: str = field(default="", metadata={"help": "Folder of the base models' weights, which user code may read; empty means models/ under home."})
 
     @property
     def database_url(self) -> str:
@@ -46,7 +48,7 @@ class Settings:
 
     @property
     def models_dir(self) -> Path:
-        return self.home / "models"
+        return Path(self.models_home) if self.models_home else self.home / "models"
 
 
 def _coerce(name: str, raw: Any, target: Any) -> Any:

@@ -31,6 +31,7 @@ ENV_RUNS_FILE = "HUBKIT_JOB_RUNS_FILE"
 ENV_TEMPLATE = "HUBKIT_TEMPLATE"
 ENV_TEMPLATE_VERSION = "HUBKIT_TEMPLATE_VERSION"
 ENV_CONTEXT_FILE = "HUBKIT_JOB_CONTEXT_FILE"
+ENV_AS_OWNER = "HUBKIT_JOB_AS_OWNER"  # "1": the kernel runs as the job's owner (see hubkit.jobs.isolation)
 
 
 # Command-line options of a job's kernel. Showing a plotly figure imports nbformat, whose
@@ -79,6 +80,8 @@ class JobContext:
     template_version: str | None
     cancel_file: Path | None
     runs_file: Path | None
+    as_owner: bool = False
+    """True when this kernel runs as the job's owner, with only the owner's job token."""
 
     @property
     def is_job(self) -> bool:
@@ -86,8 +89,8 @@ class JobContext:
 
     @property
     def executed_by(self) -> str:
-        """Jobs are the platform's runs; a notebook run by hand is the user's."""
-        return "platform" if self.is_job else "user"
+        """The platform's own jobs are the platform's runs; code run as its owner, or by hand, is the user's."""
+        return "platform" if self.is_job and not self.as_owner else "user"
 
     def cancelled(self) -> bool:
         """True once the job was asked to stop; training loops poll this between steps."""
@@ -105,7 +108,8 @@ class JobContext:
             return
         if self.runs_file is not None and int(run_id) in reported_runs(self.runs_file):
             return
-        store.update_job(self.job_id, model_id=run_id)
+        if not self.as_owner:  # else the worker names the run on the job row when it reads the runs file
+            store.update_job(self.job_id, model_id=run_id)
         if self.runs_file is not None:
             with open(self.runs_file, "a", encoding="utf-8") as fh:
                 fh.write(f"{int(run_id)}\n")
@@ -161,4 +165,5 @@ def current() -> JobContext:
         template_version=version,
         cancel_file=Path(cancel) if cancel else None,
         runs_file=Path(runs) if runs else None,
+        as_owner=os.environ.get(ENV_AS_OWNER, "") == "1",
     )

@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -25,9 +26,11 @@ from hubkit.errors import Conflict, HubkitError
 from hubkit.jobs import context, notebooks
 from hubkit.jobs.paths import job_dir, rerun_of_kind
 from hubkit.store import Store, open_store
+from hubkit.store.records import JobRecord
 
 log = logging.getLogger("hubkit.jobs")
 KERNEL = "python3"
+_RUNS_POLL_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -45,28 +48,64 @@ def heartbeat_interval(settings: Settings) -> float:
 
 
 class _Heartbeat(threading.Thread):
-    def __init__(self, store: Store, job_id: int, interval: float, cancel_file: Path) -> None:
-        super().__init__(name=f"heartbeat-{job_id}", daemon=True)
-        self.store, self.job_id, self.interval, self.cancel_file = store, job_id, interval, cancel_file
+    """Beats every ``interval``; between beats, names newly reported runs on the job row."""
+
+    def __init__(self, store: Store, job: JobRecord, interval: float, folder: Path) -> None:
+        super().__init__(name=f"heartbeat-{job.id}", daemon=True)
+        self.store, self.job, self.interval, self.folder = store, job, interval, folder
         self.halt = threading.Event()
+        self._seen: set[int] = set()
 
     def run(self) -> None:
-        while not self.halt.wait(self.interval):
+        next_beat = time.monotonic() + self.interval
+        while not self.halt.wait(min(_RUNS_POLL_S, self.interval)):
+            self._name_runs()
+            if time.monotonic() < next_beat:
+                continue
+            next_beat = time.monotonic() + self.interval
             try:
-                job = self.store.update_job(self.job_id, heartbeat=True)
+                job = self.store.update_job(self.job.id, heartbeat=True)
             except Exception:
-                log.warning("heartbeat for job %s failed", self.job_id, exc_info=True)
+                log.warning("heartbeat for job %s failed", self.job.id, exc_info=True)
                 continue
             if job.state.value == "cancelled":
-                self.cancel_file.touch()
+                (self.folder / "cancel").touch()
+
+    def _name_runs(self) -> None:
+        new = [r for r in context.reported_runs(self.folder / "runs") if r not in self._seen]
+        if not new:
+            return
+        self._seen.update(new)
+        fresh = owned_runs(self.store, self.job, new)
+        if not fresh:
+            return
+        try:
+            self.store.update_job(self.job.id, model_id=fresh[-1])
+        except Exception:
+            log.warning("could not name run %s on job %s", fresh[-1], self.job.id, exc_info=True)
+
+
+def owned_runs(store: Store, job: JobRecord, reported: list[int]) -> list[int]:
+    """The reported runs that belong to the job's owner (a kernel may write anything in its runs file)."""
+    found = []
+    for run_id in reported:
+        try:
+            if store.get_run(run_id).owner == job.owner:
+                found.append(run_id)
+                continue
+        except HubkitError:
+            pass
+        log.warning("job %s reported run %s, which is not its owner's; ignored", job.id, run_id)
+    return found
 
 
 def run_job(job_id: int, *, settings: Settings | None = None, store: Store | None = None,
-            kernel: Any | None = None) -> JobOutcome:
+            kernel: Any | None = None, as_owner: bool = False) -> JobOutcome:
     """Execute job ``job_id``; called by ``python -m hubkit.jobs.worker`` under every executor.
 
     ``kernel``: a kernel manager already started for this job (see the worker);
-    the caller shuts it down. Without one, Papermill starts and stops its own.
+    the caller shuts it down. Without one, Papermill starts and stops its own,
+    unless ``as_owner`` (the kernel had to run as the job's owner): then the job fails.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -87,6 +126,10 @@ def run_job(job_id: int, *, settings: Settings | None = None, store: Store | Non
     except HubkitError as exc:  # e.g. a template deleted, or an archived notebook damaged since submit
         store.update_job(job_id, state="failed", error=exc.message)
         return JobOutcome(job_id, "failed", None, [], exc.message)
+    if as_owner and kernel is None:
+        error = "The job's kernel could not be started as its owner's account; see the job's log."
+        store.update_job(job_id, state="failed", error=error)
+        return JobOutcome(job_id, "failed", None, [], error)
     context.write_context(folder, owner=job.owner or "", template=source.template,
                           template_version=source.template_version)
     os.environ.update(context.kernel_environment(job_id, folder))  # for a kernel Papermill starts itself
@@ -95,7 +138,7 @@ def run_job(job_id: int, *, settings: Settings | None = None, store: Store | Non
         cancel_file.touch()
 
     previous = signal.signal(signal.SIGTERM, on_sigterm)
-    beat = _Heartbeat(open_store(settings=settings), job_id, heartbeat_interval(settings), cancel_file)
+    beat = _Heartbeat(open_store(settings=settings), job, heartbeat_interval(settings), folder)
     beat.start()
     error: str | None = None
     try:
@@ -117,7 +160,7 @@ def run_job(job_id: int, *, settings: Settings | None = None, store: Store | Non
 
     archived = output if output.exists() else source.path
     digest = open_archive(settings.archive_root).put_file(archived)
-    run_ids = context.reported_runs(runs_file)
+    run_ids = owned_runs(store, job, context.reported_runs(runs_file))
     cancelled = cancel_file.exists() or store.get_job(job_id).state.value == "cancelled"
     for run_id in run_ids or [None]:
         store.record_notebook_run(

@@ -8,6 +8,7 @@ job's owner and template from a file the runner writes before any cell runs.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from typing import Any
 
@@ -16,20 +17,32 @@ from typing import Any
 sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
 
 log = logging.getLogger("hubkit.jobs")
+ENV_RUN_AS = "HUBKIT_JOB_RUN_AS"  # hubkit.jobs.isolation.ENV_ACCOUNT, read before that module loads
 
 
 def start_kernel(job_id: int) -> Any | None:
-    """Start the job's kernel in its folder now; None (Papermill starts one later) if that fails."""
-    import os
+    """Start the job's kernel in its folder now; None (Papermill starts one later) if that fails.
 
+    When the executor asked for the kernel to run as the job's owner, it starts as
+    that account or not at all (the job then fails; it never runs as the platform).
+    """
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync
 
     from hubkit.config import load_settings
-    from hubkit.jobs import context
+    from hubkit.jobs import context, isolation
     from hubkit.jobs.paths import job_dir
 
-    folder = job_dir(load_settings(), job_id)
+    settings = load_settings()
+    run_as = isolation.take_from_environment()
+    if run_as is not None:
+        try:
+            return isolation.start_kernel(run_as, job_id=job_id, settings=settings, kernel_name="python3",
+                                          extra_arguments=context.KERNEL_ARGUMENTS)
+        except Exception:
+            log.exception("could not start the kernel as %s", run_as.account.name)
+            return None
+    folder = job_dir(settings, job_id)
     km = AsyncKernelManager(kernel_name="python3")
     try:
         run_sync(km.start_kernel)(cwd=str(folder), env={**os.environ, **context.kernel_environment(job_id, folder)},
@@ -57,11 +70,12 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, stream=sys.stdout,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
     job_id = int(args[0])
+    as_owner = bool(os.environ.get(ENV_RUN_AS))
     kernel = start_kernel(job_id)
     try:
         from hubkit.jobs.runner import run_job
 
-        outcome = run_job(job_id, kernel=kernel)
+        outcome = run_job(job_id, kernel=kernel, as_owner=as_owner)
     finally:
         if kernel is not None:
             stop_kernel(kernel)

@@ -22,6 +22,7 @@ from hubkit.config import Settings, load_settings
 from hubkit.errors import Conflict, ValidationError
 from hubkit.service.auth import Authenticator, Identity, default_authenticator
 from hubkit.service.errors import Unauthenticated, error_body, install_handlers
+from hubkit.service.job_auth import JobTokenAuthenticator
 from hubkit.service.routes import ROUTERS
 from hubkit.store import Store, open_store
 
@@ -75,7 +76,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None,
     )
     app.state.settings = settings
     app.state.store = store
-    app.state.auth = auth or default_authenticator()
+    # a job's kernel holds a job token; everything else goes to the hub (or the demo table)
+    app.state.auth = JobTokenAuthenticator(auth or default_authenticator(), settings=settings, store=store)
     app.state.users = UserSync(store)
     app.state.archive = lru_cache(maxsize=1)(lambda: Archive(settings.archive_root))
     install_handlers(app)

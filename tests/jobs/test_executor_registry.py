@@ -21,7 +21,7 @@ def test_registry_resolves_names_and_refuses_duplicates_and_unknown_names() -> N
         registry.register("local", "hubkit.jobs.executors.local:LocalExecutor")
     with pytest.raises(ConfigError, match="no executor 'slurm'; choose one of: local"):
         registry.resolve("slurm")
-    assert EXECUTORS.names() == ["local", "ray"]
+    assert EXECUTORS.names() == ["local", "local-as-user", "ray"]
 
 
 def test_settings_pick_the_executor(job_hub: JobHub) -> None:

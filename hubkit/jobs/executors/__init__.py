@@ -36,6 +36,7 @@ class ExecutorRegistry:
 
 EXECUTORS = ExecutorRegistry({
     "local": "hubkit.jobs.executors.local:LocalExecutor",
+    "local-as-user": "hubkit.jobs.executors.local:LocalUserExecutor",
     "ray": "hubkit.jobs.executors.ray:RayExecutor",
 })
 

@@ -71,6 +71,8 @@ class Executor(ABC):
     poll_interval_s: ClassVar[float] = 0.25
     claims_at_launch: ClassVar[bool] = False
     """True when this executor's own queue decides the start (local); else the worker claims the job."""
+    runs_as_owner: ClassVar[bool] = False
+    """True when a job's code runs as its owner with only the owner's token; False: as the platform (single user)."""
 
     def __init__(self, *, store: Store, settings: Settings) -> None:
         self.store = store

@@ -18,8 +18,10 @@ import threading
 import time
 from pathlib import Path
 
+from hubkit import accounts
 from hubkit.config import Settings
-from hubkit.errors import JobError
+from hubkit.errors import ConfigError, JobError
+from hubkit.jobs import isolation, tokens
 from hubkit.jobs.executors import slots
 from hubkit.jobs.executors.base import Executor, External, Resources
 from hubkit.jobs.paths import job_dir
@@ -198,3 +200,46 @@ def _signal(group: int, sig: signal.Signals) -> None:
         os.killpg(group, sig)
     except (ProcessLookupError, PermissionError):
         pass
+
+
+class LocalUserExecutor(LocalExecutor):
+    """``local-as-user``: as ``local``, but each job's kernel runs as its owner's system account.
+
+    The worker stays the platform's (it records the job); the notebook's code
+    runs as the owner with only a job token and the service URL (see
+    ``hubkit.jobs.isolation``). Needs root, to create accounts and switch to them.
+    """
+
+    name = "local-as-user"
+    runs_as_owner = True
+
+    def __init__(self, *, store: Store, settings: Settings) -> None:
+        if not accounts.can_switch_users():
+            raise ConfigError(
+                "The local-as-user executor runs each job as its owner's account, which needs the platform "
+                "to run as root. On a machine with one user, choose the single-user executor (HUBKIT_EXECUTOR=local).")
+        private = accounts.private_folder_on_path(Path(sys.executable))
+        if private is not None:
+            raise ConfigError(
+                f"Users' accounts cannot run this Python ({sys.executable}): {private} is private. Install "
+                f"Python where every account can run it, or let accounts pass through (chmod o+x {private}).")
+        super().__init__(store=store, settings=settings)
+
+    def worker_environment(self, job: JobRecord) -> dict[str, str]:
+        env = super().worker_environment(job)
+        account = accounts.ensure(job.owner or "")
+        isolation.lock_down_home(self.settings)
+        isolation.prepare_folder(self.settings, job.id, account)
+        run_as = isolation.RunAs(account=account, token=tokens.mint(self.settings, job.id),
+                                 service_url=self._service_url())
+        env.update(isolation.worker_variables(run_as))
+        return env
+
+    def _service_url(self) -> str:
+        if self.settings.job_service_url:
+            return self.settings.job_service_url.rstrip("/")
+        served = os.environ.get("JUPYTERHUB_SERVICE_URL", "").rstrip("/")
+        if not served:
+            raise ConfigError("Jobs that run as their owner record through the hubkit service: set "
+                              "HUBKIT_JOB_SERVICE_URL (done for you when JupyterHub starts the service).")
+        return served + "/" + os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "").strip("/")
