@@ -144,6 +144,18 @@ def safe_join(root: Path, name: str) -> Path:
 
 
 def open_archive(root: str | None = None) -> Archive:
+    """The archive at ``root``; by default the configured one, or the service's for user code.
+
+    Code that talks to the service (``HUBKIT_SERVICE_URL``) and names no archive of its own
+    is user code: it reaches the platform's archive only through the service.
+    """
     from hubkit.config import load_settings
 
-    return Archive(root or load_settings().archive_root)
+    if root:
+        return Archive(root)
+    settings = load_settings()
+    if settings.service_url and not settings.archive_url:
+        from hubkit.store.api_archive import ApiArchive
+
+        return ApiArchive(settings.service_url)
+    return Archive(settings.archive_root)

@@ -31,6 +31,7 @@ class Settings:
     heartbeat_timeout_s: float = field(default=120.0, metadata={"help": "A running run whose heartbeat is older than this is reaped as lost."})
     allow_code_execution: bool = field(default=False, metadata={"help": "Run generated code (HumanEval-style) in the sandbox; off unless the operator enables it."})
     max_upload_bytes: int = field(default=50_000_000, metadata={"help": "Largest dataset upload accepted."})
+    max_artifact_bytes: int = field(default=4_000_000_000, metadata={"help": "Largest artefact (adapter, checkpoint) user code may store through the service."})
     max_dataset_rows: int = field(default=200_000, metadata={"help": "Most rows accepted in one dataset."})
     service_url: str = field(default="", metadata={"help": "Base URL of the hubkit service (used by ApiStore inside user kernels)."})
     job_service_url: str = field(default="", metadata={"help": "The hubkit service as user code in jobs reaches it (executors that run jobs as their owner hand it to the job); empty: the service's own JUPYTERHUB_SERVICE_URL."})

@@ -124,6 +124,9 @@ def test_a_job_runs_as_its_owner_with_only_its_own_token(owner_hub: OwnerHub) ->
     run = hub.store.get_run(report["run"])
     assert run.owner == "alice" and run.executed_by.value == "user" and run.training_outcome.value == "success"
     assert job.model_id == run.id and "notebook" in run.artifacts
+    # its artefacts too: stored in the platform's archive through the service, never by the kernel itself
+    assert report["archive"] == "ApiArchive" and report["read_back"] == "an artefact of the probe"
+    assert open_archive(hub.settings.archive_root).get_bytes(run.artifacts["probe"]) == b"an artefact of the probe"
 
     # the job has ended: its token opens nothing any more
     refused = httpx.get(f"{hub.service_url}/v1/me", headers={"Authorization": f"token {env['JUPYTERHUB_API_TOKEN']}"})

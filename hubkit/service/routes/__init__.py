@@ -1,6 +1,7 @@
 """One router per resource; ``ROUTERS`` is the list ``create_app`` mounts."""
 from __future__ import annotations
 
-from hubkit.service.routes import bundles, catalog, datasets, evaluations, jobs, runs
+from hubkit.service.routes import archive, bundles, catalog, datasets, evaluations, jobs, runs
 
-ROUTERS = [catalog.router, datasets.router, runs.router, runs.events, evaluations.router, jobs.router, bundles.router]
+ROUTERS = [catalog.router, datasets.router, runs.router, runs.events, evaluations.router, jobs.router, bundles.router,
+           archive.router]
