@@ -1,9 +1,11 @@
 """The Failure Museum: every run that did not simply work, kept and explained.
 
 An exhibit is any finished run that failed, stopped partway, stopped early,
-scored worse than its base model on its own domain beyond noise, or got a
-thumbs down. Nothing is filtered out: the museum is where the boundary of what
-works becomes visible (failure rate by learning rate × LoRA rank × base family ×
+scored worse than its base model on its own domain beyond noise, or was
+rejected by people: its owner's thumbs down, or a majority of thumbs down among
+at least ``MIN_VOTERS`` voters (one passing visitor's vote is not a verdict).
+Nothing is filtered out: the museum is where the boundary of what works
+becomes visible (failure rate by learning rate × LoRA rank × base family ×
 dataset size, with counts).
 """
 from __future__ import annotations
@@ -37,13 +39,14 @@ FAILURE_CLASSES: dict[str, str] = {
     "cancelled": "its owner cancelled it (the part learnt so far is kept)",
     "early_stop_no_improvement": "it stopped early because the held-back loss never improved",
     "regression": "it scored worse than its base model on its own domain, beyond noise",
-    "user_rejected": "people gave it a thumbs down",
+    "user_rejected": "its owner gave it a thumbs down, or most of at least 3 voters did",
     "early_stop": "it stopped early after improving",
     "unclassified": "it failed without a recorded reason",
 }
 # Primary class when a run has several reasons: what training recorded first,
 # then what the scores and people say.
 _PRECEDENCE = ("early_stop_no_improvement", "regression", "user_rejected", "early_stop")
+MIN_VOTERS = 3  # fewer voters than this, and only the owner's own thumbs down rejects a run
 NOISE_Z = 1.96  # "beyond noise": a two-sided 5% z-test against the base model's score
 
 LR_EDGES = (0.0, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, math.inf)
@@ -144,6 +147,21 @@ def _early_stops(engine) -> dict[int, bool]:  # type: ignore[no-untyped-def]
     return out
 
 
+def _owner_rejected(engine) -> set[int]:  # type: ignore[no-untyped-def]
+    """Ids of the models whose owner gave them a thumbs down."""
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT f.model_id FROM feedback f JOIN models m ON m.id = f.model_id "
+            "WHERE f.user_id = m.owner_id AND f.thumbs_up = false")
+        return {int(model_id) for (model_id,) in rows}
+
+
+def rejected_by_people(*, ups: int, downs: int, owner_down: bool) -> bool:
+    """The museum's rule for "user_rejected": the owner's thumbs down, or a
+    majority of thumbs down among at least ``MIN_VOTERS`` voters."""
+    return owner_down or (ups + downs >= MIN_VOTERS and downs > ups)
+
+
 def load_curves(engine, model_ids: Sequence[int], *, chunk: int = 2_000) -> dict[int, list]:  # type: ignore[no-untyped-def]
     """``loss_curve_data`` of the given models (the materialised curves)."""
     found: dict[int, list] = {}
@@ -171,6 +189,7 @@ def exhibits(*, url: str | None = None, store: Store | None = None, runs: pd.Dat
     frame = frame[frame["status"].astype(str) == "finished"]
     regressions = own_domain_regressions(frames.scores(url=url, store=store, include_private=include_private))
     stops = _early_stops(engine)
+    owner_down = _owner_rejected(engine)
 
     recorded = [normalise_class(c, m, o) for c, m, o in zip(
         frame["failure_class"].astype(object).where(frame["failure_class"].notna(), None),
@@ -178,15 +197,16 @@ def exhibits(*, url: str | None = None, store: Store | None = None, runs: pd.Dat
         frame["training_outcome"].astype(object).where(frame["training_outcome"].notna(), None), strict=True)]
     own_z = regressions["own_z"].reindex(frame.index)
     reasons_list: list[list[str]] = []
-    for model_id, first, z, downs in zip(frame.index.tolist(), recorded, own_z.tolist(),
-                                         frame["thumbs_down"].tolist(), strict=True):
+    for model_id, first, z, ups, downs in zip(frame.index.tolist(), recorded, own_z.tolist(),
+                                              frame["thumbs_up"].tolist(), frame["thumbs_down"].tolist(),
+                                              strict=True):
         reasons = [first] if first else []
         improved = stops.get(model_id)
         if improved is False and "early_stop_no_improvement" not in reasons:
             reasons.append("early_stop_no_improvement")
         if not math.isnan(z) and z <= -NOISE_Z:
             reasons.append("regression")
-        if downs > 0:
+        if rejected_by_people(ups=int(ups), downs=int(downs), owner_down=model_id in owner_down):
             reasons.append("user_rejected")
         if improved:
             reasons.append("early_stop")

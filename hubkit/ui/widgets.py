@@ -95,6 +95,19 @@ def static_html(inner: str) -> W.HTML:
     return W.HTML(page(inner), layout=_shared(W.Layout), style=_shared(HTMLStyle))
 
 
+CHOOSE_THUMBS = "Choose thumbs up or thumbs down first."
+
+
+def thumbs_picker(mine: bool | None) -> W.ToggleButtons:
+    """Thumbs up / down with nothing chosen until the person chooses (or their earlier vote).
+
+    A preselected thumb would be counted for everyone who only meant to
+    comment, and the success/failure signal of the research data would lean
+    towards it.
+    """
+    return W.ToggleButtons(options=[("Thumbs up", True), ("Thumbs down", False)], value=mine)
+
+
 def message(widget: W.HTML, text: str, *, kind: str = "error") -> None:
     """Show one plain sentence (escaped) in ``widget``."""
     widget.value = page(f'<p class="{esc(kind)}">{esc(text)}</p>') if text else ""

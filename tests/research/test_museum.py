@@ -27,6 +27,34 @@ def test_every_kind_of_failure_is_an_exhibit_with_its_class(world: World):
     assert all(museum.class_family(c) in museum.FAILURE_CLASSES for c in shown["failure_class"].astype(str))
 
 
+@pytest.mark.parametrize(("ups", "downs", "owner_down", "rejected"), [
+    (0, 1, False, False),  # one visitor's thumbs down is not a verdict
+    (0, 2, False, False),  # nor are two
+    (1, 2, False, True),   # a majority of three voters
+    (2, 2, False, False),  # a tie is not a majority
+    (5, 0, True, True),    # the owner's own thumbs down always counts
+])
+def test_the_rule_for_user_rejected(ups: int, downs: int, owner_down: bool, rejected: bool):
+    assert museum.rejected_by_people(ups=ups, downs=downs, owner_down=owner_down) is rejected
+
+
+def test_a_passing_visitors_thumbs_down_does_not_put_a_model_in_the_museum(world: World):
+    store = world.store
+    store.record_feedback(world.ids["math-good"], user="bob", thumbs_up=False, comment="Did not like it.")
+    assert "math-good" not in set(museum.exhibits(store=store)["name"])
+    store.record_feedback(world.ids["math-good"], user="carol", thumbs_up=False)
+    store.record_feedback(world.ids["math-good"], user="root", thumbs_up=False)
+    shown = museum.exhibits(store=store).set_index("name")
+    assert shown.loc["math-good", "failure_class"] == "user_rejected"
+
+
+def test_the_owners_thumbs_down_puts_a_model_in_the_museum(world: World):
+    store = world.store
+    store.record_feedback(world.ids["math-good"], user="alice", thumbs_up=False, comment="Mine, and wrong.")
+    shown = museum.exhibits(store=store).set_index("name")
+    assert shown.loc["math-good", "failure_class"] == "user_rejected"
+
+
 def test_private_failures_are_kept_unless_left_out(world: World):
     assert world.ids["code-oom"] in set(museum.exhibits(store=world.store)["model_id"])
     public = museum.exhibits(store=world.store, include_private=False)

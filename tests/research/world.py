@@ -148,6 +148,7 @@ def build_world(url: str) -> World:
     score(store, model_id=disliked, domain="translation", value=0.45)
     store.record_feedback(disliked, user="alice", thumbs_up=False, comment="Outputs gibberish.")
     store.record_feedback(disliked, user="carol", thumbs_up=False)
+    store.record_feedback(disliked, user="root", thumbs_up=True)  # 2 of 3 voters: a majority down
     store.record_feedback(good, user="bob", thumbs_up=True, comment="Nice!")
 
     # Killed: heartbeats stopped; the reaper marks it lost.

@@ -116,6 +116,7 @@ def test_guided_run_from_goal_to_published(builder_store, monkeypatch, tmp_path)
     assert f"({run.slug})" in lab_copy.read_text()  # the executed notebook, with its outputs
     results = page.results.children[0]
     assert "its base model" in html_of(results)
+    assert results.thumbs.value is None  # nothing chosen for the owner
     results.thumbs.value = False
     results.comment.value = "too small"
     results.send_button.click()

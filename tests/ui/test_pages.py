@@ -60,6 +60,10 @@ def test_visitor_cannot_write(hub_store, world):
 def test_feedback_from_the_page(hub_store, world):
     page = model_page(AppSession(store=hub_store, user="alice"), world.fork.slug)
     box = find(page, FeedbackBox)
+    assert box.thumbs.value is None  # no thumb is chosen for the visitor
+    box.comment.value = "only a comment"
+    box.send_button.click()
+    assert hub_store.list_feedback(world.fork.id) == [] and "Choose thumbs up" in box.feedback.value
     box.thumbs.value = False
     box.comment.value = XSS_NAME
     box.send_button.click()

@@ -8,6 +8,7 @@ from tests.ui.helpers import html_of, outputs_of
 
 
 def test_museum_lists_failures_and_opens_an_exhibit(hub_store, world):
+    hub_store.record_feedback(world.math_model.id, user="alice", thumbs_up=False, comment="Mine: not good enough.")
     page = museum_page(AppSession(store=hub_store))
     shown = html_of(page)
     assert "Too hot" in shown and "divergence" in shown and "Bob&#x27;s secret" not in shown
@@ -17,7 +18,7 @@ def test_museum_lists_failures_and_opens_an_exhibit(hub_store, world):
     detail = html_of(page.detail)
     assert "The loss became NaN at step 7." in detail and "learning_rate: 5.0" in detail
     assert outputs_of(page.detail)[0]["data"][PLOTLY_MIME]["layout"]["title"]["text"] == "Training loss"
-    page.kind.value = "user_rejected"  # root's thumbs down on Math whiz
+    page.kind.value = "user_rejected"  # the owner's own thumbs down on Math whiz
     assert "Math whiz" in page.table.value and "Too hot" not in page.table.value
 
 

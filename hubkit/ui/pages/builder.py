@@ -33,7 +33,16 @@ from hubkit.ui.cards import score_table
 from hubkit.ui.figures import score_bars_figure
 from hubkit.ui.html import badge, esc, link, page, plural, profile_url
 from hubkit.ui.pages.devmode import DeveloperForm
-from hubkit.ui.widgets import ProgressPanel, figure_output, follow, html, message, run_safely
+from hubkit.ui.widgets import (
+    CHOOSE_THUMBS,
+    ProgressPanel,
+    figure_output,
+    follow,
+    html,
+    message,
+    run_safely,
+    thumbs_picker,
+)
 
 EXAMPLE, UPLOAD = "example", "upload"
 NO_RUN_NOTEBOOK = ("<p class='muted'>Once a run has ended, its executed notebook opens from here in "
@@ -313,7 +322,7 @@ class ResultsPanel(W.VBox):
     def __init__(self, session: AppSession, slug: str) -> None:
         self.session, self.slug = session, slug
         p = model_profile(store=session.store, model=slug, viewer=session.viewer)
-        self.thumbs = W.ToggleButtons(options=[("Thumbs up", True), ("Thumbs down", False)], value=True)
+        self.thumbs = thumbs_picker(None)
         self.comment = W.Textarea(placeholder="What did you notice? (optional)")
         self.send_button = W.Button(description="Send feedback")
         self.publish_button = W.Button(description="Publish", button_style="success", icon="globe")
@@ -332,6 +341,9 @@ class ResultsPanel(W.VBox):
         self.add_class("hk-results")
 
     def send_feedback(self) -> None:
+        if self.thumbs.value is None:
+            message(self.feedback, CHOOSE_THUMBS)
+            return
         if run_safely(self.feedback, lambda: give_feedback(store=self.session.store, model=self.slug,
                                                            user=self.session.user, thumbs_up=self.thumbs.value,
                                                            comment=self.comment.value)) is not None:

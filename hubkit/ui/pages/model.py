@@ -30,6 +30,7 @@ from hubkit.ui.figures import (
 )
 from hubkit.ui.html import app_url, esc, link, page
 from hubkit.ui.widgets import (
+    CHOOSE_THUMBS,
     download_link,
     figure_bundle,
     figure_output,
@@ -38,6 +39,7 @@ from hubkit.ui.widgets import (
     preheated,
     run_safely,
     static_html,
+    thumbs_picker,
 )
 
 
@@ -79,8 +81,7 @@ class FeedbackBox(W.VBox):
     def __init__(self, session: AppSession, profile: Profile, on_saved: Any) -> None:
         self.session, self.slug = session, profile.run.slug
         self.summary = html(cards.feedback_block(profile.feedback))
-        self.thumbs = W.ToggleButtons(options=[("Thumbs up", True), ("Thumbs down", False)],
-                                      value=profile.feedback.mine if profile.feedback.mine is not None else True)
+        self.thumbs = thumbs_picker(profile.feedback.mine)
         self.comment = W.Textarea(placeholder="A comment (optional)", layout=W.Layout(width="60%"))
         self.send_button = W.Button(description="Send feedback")
         self.feedback = W.HTML()
@@ -91,6 +92,9 @@ class FeedbackBox(W.VBox):
         super().__init__([self.summary, *controls])
 
     def save(self, on_saved: Any) -> None:
+        if self.thumbs.value is None:
+            message(self.feedback, CHOOSE_THUMBS)
+            return
         done = run_safely(self.feedback, lambda: give_feedback(
             store=self.session.store, model=self.slug, user=self.session.user, thumbs_up=self.thumbs.value,
             comment=self.comment.value))
