@@ -8,6 +8,7 @@ import sys
 from tqdm import tqdm
 
 from hubkit.cli._table import render_table
+from hubkit.cli.advisor import register_research
 from hubkit.config import load_settings
 from hubkit.store import LocalStore
 
@@ -153,3 +154,4 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=_genealogy)
     p = rsub.add_parser("schema", help="print docs/schema.md, generated from the database models")
     p.set_defaults(func=_schema)
+    register_research(rsub)
