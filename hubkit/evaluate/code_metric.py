@@ -7,6 +7,7 @@ execution, even when lm-eval is driven directly from its command line.
 """
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 
 from hubkit.evaluate.sandbox import SandboxLimits, require_code_execution, run_program, test_program
@@ -14,9 +15,23 @@ from hubkit.evaluate.sandbox import SandboxLimits, require_code_execution, run_p
 LIMITS = SandboxLimits()
 
 
+def as_body(completion: str) -> str:
+    """A completion as the body under the prompt's signature.
+
+    A base model continues the prompt's indentation itself. A chat model
+    answers after its assistant header, and its training answers had their
+    leading whitespace stripped, so it writes ``return x + 7`` flush left:
+    such an answer is indented one level, every line alike.
+    """
+    first = next((line for line in completion.splitlines() if line.strip()), "")
+    if not first or first[0] in " \t":
+        return completion
+    return textwrap.indent(completion, "    ")
+
+
 def build_predictions(resps: Sequence[Sequence[str]], docs: Sequence[dict]) -> list[list[str]]:
     """Prefix each completion with its prompt (the same filter lm-eval's HumanEval uses)."""
-    return [[doc["prompt"] + r for r in resp] for resp, doc in zip(resps, docs, strict=True)]
+    return [[doc["prompt"] + as_body(r) for r in resp] for resp, doc in zip(resps, docs, strict=True)]
 
 
 def pass_at_1(references: Sequence[str], predictions: Sequence[Sequence[str]], **_: object) -> float:
