@@ -29,6 +29,7 @@ _HOMES = {
     "list_base_models": "listing",
     "load_base": "loading",
     "read_manifest": "standin",
+    "registered_base": "listing",
     "resolve": "loading",
     "standin_config": "standin",
     "standin_path": "standin",

@@ -124,3 +124,21 @@ def base_model_records(*, home: Path | None = None) -> list[dict[str, Any]]:
             },
         })
     return rows
+
+
+def registered_base(store: Any, key: str) -> Any:
+    """The store's row for base model ``key``; a fresh local database gets the catalog's row on first use.
+
+    A user's kernel (``ApiStore``) cannot register base models: there the
+    platform has done it, and an unknown key stays ``NotFound``.
+    """
+    from hubkit.errors import NotFound
+    from hubkit.store import LocalStore
+
+    try:
+        return store.get_base_model(key)
+    except NotFound:
+        row = next((r for r in base_model_records() if r["key"] == key), None)
+        if row is None or not isinstance(store, LocalStore):
+            raise
+        return store.upsert_base_model(**row)

@@ -11,6 +11,8 @@ import pkgutil
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy.exc import DBAPIError
+
 from hubkit.errors import HubkitError
 
 
@@ -40,6 +42,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.debug:
             raise
         print(f"error: {exc.message}", file=sys.stderr)
+        return 2
+    except DBAPIError as exc:
+        if args.debug:
+            raise
+        reason = str(exc.orig).strip().splitlines()[0][:200] if exc.orig else type(exc).__name__
+        print(f"error: The run database refused the request ({reason}). Run 'hubkit init' to bring it up "
+              "to date, or 'hubkit --debug ...' for the details.", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -1,20 +1,68 @@
-"""``hubkit serve api | hub``: the service alone, or the whole hub on http://127.0.0.1:8000."""
+"""``hubkit serve api | hub | eval-worker``: the service, the whole hub on http://127.0.0.1:8000, or the
+platform's evaluation worker (which the other two start with themselves)."""
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from types import FrameType
 
 from hubkit.config import load_settings
 from hubkit.db import upgrade
 
 
+@contextmanager
+def _worker_process(enabled: bool) -> Iterator[None]:
+    """``hubkit serve eval-worker`` beside the service, stopped with it."""
+    if not enabled:
+        yield
+        return
+    worker = subprocess.Popen([sys.executable, "-m", "hubkit.cli", "serve", "eval-worker"])
+    try:
+        yield
+    finally:
+        worker.terminate()
+        try:
+            worker.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            worker.wait()
+
+
 def _api(args: argparse.Namespace) -> int:
     from hubkit.service import serve
 
     upgrade(load_settings().database_url)
-    serve(host=args.host, port=args.port)
+    with _worker_process(args.eval_worker):
+        serve(host=args.host, port=args.port)
+    return 0
+
+
+def _eval_worker(args: argparse.Namespace) -> int:
+    from hubkit.evaluate.worker import WorkerOptions, serve
+    from hubkit.store import LocalStore
+
+    settings = load_settings()
+    upgrade(settings.database_url)
+    options = WorkerOptions.from_settings(settings)
+    if args.limit is not None:
+        options = replace(options, limit=args.limit or None)
+    if args.domains:
+        options = replace(options, domains=tuple(args.domains))
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    print(f"Evaluation worker scoring every finished run in {settings.database_url}"
+          + (f", {options.limit} items per task" if options.limit else "") + ".", flush=True)
+    scored = serve(LocalStore(settings.database_url), options=options, stop=stop, drain=args.drain)
+    print(f"{scored} run(s) scored.", flush=True)
     return 0
 
 
@@ -52,7 +100,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     api = sub.add_parser("api", help="the hubkit HTTP service alone (JupyterHub runs this as a service)")
     api.add_argument("--host", default=None, help="address to listen on (default from JUPYTERHUB_SERVICE_URL)")
     api.add_argument("--port", type=int, default=None, help="port to listen on")
+    api.add_argument("--eval-worker", action=argparse.BooleanOptionalAction, default=True,
+                     help="also run the platform's evaluation worker (default: yes)")
     api.set_defaults(func=_api)
+    worker = sub.add_parser("eval-worker", help="the platform's evaluation worker: scores every run that "
+                            "ended with an adapter, once (the hub and 'serve api' start one)")
+    worker.add_argument("--limit", type=int, default=None,
+                        help="items per task (default HUBKIT_EVAL_LIMIT; 0 = every item)")
+    worker.add_argument("--domains", nargs="+", metavar="DOMAIN", help="score only these domains (default: all)")
+    worker.add_argument("--drain", action="store_true", help="stop once no run is waiting")
+    worker.set_defaults(func=_eval_worker)
     hub = sub.add_parser("hub", help="JupyterHub with the service and the public pages; prints the admin login")
     hub.add_argument("--url", default=os.environ.get("HUBKIT_HUB_URL"),
                      help="public address (default http://127.0.0.1:8000)")

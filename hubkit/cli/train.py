@@ -144,7 +144,39 @@ def _run(args: argparse.Namespace) -> int:
         print(result.message)
     if "adapter" in result.artifacts:
         print(f"adapter: {result.adapter_dir} (archived as {result.artifacts['adapter']})")
+        _evaluate(store, result.run_id, skip=args.no_eval, limit=args.eval_limit)
     return 0 if result.outcome == "success" else 1
+
+
+def _evaluate(store: Any, run_id: int, *, skip: bool, limit: int | None) -> None:
+    """Score the new model here, unless a platform service does it (an ``ApiStore``) or ``--no-eval``."""
+    from tqdm import tqdm
+
+    from hubkit.config import load_settings
+    from hubkit.evaluate.worker import on_run_finished
+    from hubkit.store import LocalStore
+
+    if not isinstance(store, LocalStore):
+        print("The platform's evaluation worker will score it on every domain; its profile shows the scores.")
+        return
+    if skip:
+        print("Not evaluated now (--no-eval): 'hubkit serve eval-worker' scores it when it runs.")
+        return
+    limit = limit if limit is not None else load_settings().eval_limit
+    with tqdm(unit="domain", desc="evaluating", file=sys.stderr) as bar:
+        def progress(p: Any) -> None:
+            bar.total = p.total
+            bar.n = p.done
+            bar.set_postfix_str(p.message, refresh=True)
+
+        report = on_run_finished(store, run_id, limit=limit or None, progress=progress)
+    if report is None:
+        print("Another evaluation worker has already taken this run; its profile shows the scores.")
+        return
+    scored = [s for s in report.scores if s.status == "scored"]
+    print(f"evaluated on {len({s.domain for s in scored})} domains in {report.duration_s:.0f} s:")
+    for s in scored:
+        print(f"  {s.domain:12} {s.task:28} {s.metric} = {s.value:.3f}")
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -168,5 +200,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", type=int, metavar="RUN_ID", help="resume this run from its last checkpoint")
     p.add_argument("--check", action="store_true", help="only estimate memory and time, and show warnings")
     p.add_argument("--threads", type=int, help="CPU threads for torch")
+    p.add_argument("--no-eval", action="store_true",
+                   help="do not score the new model after training (an evaluation worker scores it later)")
+    p.add_argument("--eval-limit", type=int, metavar="N",
+                   help="items per evaluation task (default HUBKIT_EVAL_LIMIT; 0 = every item)")
     _add_spec_flags(p)
     p.set_defaults(func=_run)

@@ -334,3 +334,27 @@ class DatasetItem(Base):
 
     dataset_id: Mapped[int] = mapped_column(ForeignKey("datasets.id"), primary_key=True)
     item_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+
+
+class EvaluationRequest(Base):
+    """One per run that ended with an adapter: the platform's evaluation worker claims it under a lease.
+
+    Written in the transaction that sets the run's outcome, so no door can
+    finish a run without asking for its scores; a worker that stops renewing
+    its lease loses the request to the next worker, and scores are recorded
+    only together with ``state = done`` by the lease holder.
+    """
+
+    __tablename__ = "evaluation_requests"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    model_id: Mapped[int] = mapped_column(ForeignKey("models.id"), unique=True)
+    state: Mapped[str] = mapped_column(String(16), index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str | None] = mapped_column(String(120))
+    lease_token: Mapped[str | None] = mapped_column(String(64))
+    lease_expires_at: Mapped[datetime | None] = _now_col(nullable=True)
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now_col()
+    claimed_at: Mapped[datetime | None] = _now_col(nullable=True)
+    finished_at: Mapped[datetime | None] = _now_col(nullable=True)

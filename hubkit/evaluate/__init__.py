@@ -1,6 +1,7 @@
 """Cross-domain benchmarking with lm-evaluation-harness.
 
-Every finished run is scored on every domain (``on_run_finished``); base
+Every run that ends with an adapter is scored on every domain by the
+platform's evaluation worker (``hubkit.evaluate.worker``), once; base
 models are scored once per task version as baselines (``evaluate_base``). Two
 suites share one interface: ``offline`` (local task YAMLs over the
 micro-world's held-apart splits plus the real HumanEval problems) and
@@ -25,7 +26,9 @@ _LAZY = {
     "EvalReport": "hubkit.evaluate.runner",
     "EvalProgress": "hubkit.evaluate.runner",
     "TaskScore": "hubkit.evaluate.runner",
-    "on_run_finished": "hubkit.evaluate.trigger",
+    "score_model": "hubkit.evaluate.runner",
+    "on_run_finished": "hubkit.evaluate.worker",
+    "WorkerOptions": "hubkit.evaluate.worker",
     "run_program": "hubkit.evaluate.sandbox",
     "SandboxLimits": "hubkit.evaluate.sandbox",
     "SandboxResult": "hubkit.evaluate.sandbox",

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from hubkit.catalog import registered_base
 from hubkit.evaluate.contamination import count_overlap
 from hubkit.evaluate.models import ModelSource, load_lm, model_source
 from hubkit.evaluate.offline import no_downloads
@@ -188,6 +189,17 @@ def evaluate_model(*, store: Store, model_id: int, domains: Sequence[str] | None
                    suite: str = "offline", limit: int | None = None,
                    progress: Progress | None = None) -> EvalReport:
     """Score one run's adapter on ``domains`` (all by default) and record every task."""
+    report = score_model(store=store, model_id=model_id, domains=domains, suite=suite, limit=limit,
+                         progress=progress)
+    for score in report.scores:
+        store.record_evaluation(evaluation=score.evaluation(), model_id=model_id)
+    return report
+
+
+def score_model(*, store: Store, model_id: int, domains: Sequence[str] | None = None,
+                suite: str = "offline", limit: int | None = None,
+                progress: Progress | None = None) -> EvalReport:
+    """Score one run's adapter without recording anything (the platform's worker records all at once)."""
     started = time.perf_counter()
     suite = SUITES[suite].name
     run_record = store.get_run(model_id)
@@ -200,8 +212,6 @@ def evaluate_model(*, store: Store, model_id: int, domains: Sequence[str] | None
         planned = plan_tasks(domains=chosen, suite=suite, task_manager=manager, run=run)
         _refuse_contaminated(planned, _training_hashes(store, run_record))
         _evaluate(source=source, planned=planned, manager=manager, run=run, report=report, progress=progress)
-    for score in report.scores:
-        store.record_evaluation(evaluation=score.evaluation(), model_id=run_record.id)
     report.duration_s = time.perf_counter() - started
     return report
 
@@ -224,7 +234,7 @@ def evaluate_base(*, store: Store, base_key: str, domains: Sequence[str] | None 
     """Score a base model as the baseline; tasks already scored under the same stamp are reused."""
     started = time.perf_counter()
     suite = SUITES[suite].name
-    base = store.get_base_model(base_key)
+    base = registered_base(store, base_key)
     chosen = select_domains(domains)
     report = EvalReport(suite=suite, model_id=None, base_model=base.key)
     with no_downloads(), model_source(base=base) as source:

@@ -5,9 +5,10 @@ anything. Training is a notebook job: ``submit_training`` submits
 ``notebooks/train.ipynb`` through :mod:`hubkit.jobs` (the configured executor,
 ``local`` by default) and returns a :class:`TrainingJob`, which the page polls:
 each :meth:`TrainingJob.poll` reads the job and the run's logged points from
-the store and says where things stand. When training succeeds, the new model
-is evaluated on every domain by a second job (``notebooks/evaluate.ipynb``),
-so the person sees results in words. The executed notebook is archived with
+the store and says where things stand. The page only watches: a run that
+ends with an adapter is scored on every domain by the platform's evaluation
+worker (``hubkit.evaluate.worker``) whether or not the page is still open,
+and the page shows that evaluation's progress from the run's events. The executed notebook is archived with
 the run; :func:`open_in_lab` puts a copy where JupyterLab can open it.
 """
 from __future__ import annotations
@@ -29,14 +30,6 @@ from hubkit.store import LocalStore
 from hubkit.store.records import DatasetRecord
 
 PREVIEW_ROWS = 5
-# Items per evaluation task after a guided run; unset means every item (the platform's default).
-# A demo or a test on a slow machine sets it to get results in seconds.
-EVAL_LIMIT_ENV = "HUBKIT_BUILDER_EVAL_LIMIT"
-
-
-def default_eval_limit() -> int | None:
-    raw = os.environ.get(EVAL_LIMIT_ENV, "").strip()
-    return int(raw) if raw else None
 
 
 @dataclass(frozen=True)
@@ -137,12 +130,12 @@ def save_upload(*, session: AppSession, upload: UploadCheck, name: str | None = 
 
 
 TRAIN_NOTEBOOK = "train"
-EVAL_NOTEBOOK = "evaluate"
 # Where a run's executed notebook is copied so JupyterLab can open it (the server's root, ``~`` on the hub)
 LAB_ROOT_ENV = "HUBKIT_LAB_ROOT"
 LAB_URL_ENV = "HUBKIT_LAB_URL"
 LAB_URL = "/hub/user-redirect/lab/tree"
 LAB_FOLDER = "hubkit-runs"
+WAITING_FOR_SCORES = "Training finished. The new model is waiting for its turn to be checked on every domain."
 STOP_WAIT_S = 90.0  # after Stop, how long the page waits for the run to save what it learnt
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,200}$")
 
@@ -189,19 +182,17 @@ class TrainingJob:
     """A training job submitted by the builder, followed by polling the store.
 
     ``poll()`` is cheap (a few small queries) and safe to call from a timer
-    thread; when the training job succeeds it submits the evaluation job
-    itself, so following one object is enough. ``stop()`` cancels whichever
-    job is running: training stops at its next step and the run ends
-    ``partial`` with what it learnt.
+    thread; after training it follows the platform's evaluation of the run
+    (``evaluate=False`` stops following at the end of training). ``stop()``
+    cancels the training job: training stops at its next step and the run
+    ends ``partial`` with what it learnt (the platform still scores it).
     """
 
     def __init__(self, *, session: AppSession, job_id: int, evaluate: bool = True,
-                 eval_limit: int | None = None, expected_steps: int | None = None) -> None:
+                 expected_steps: int | None = None) -> None:
         self.session = session
         self.job_id = job_id
-        self.eval_job_id: int | None = None
         self.evaluate = evaluate
-        self.eval_limit = eval_limit
         self.expected_steps = expected_steps
         self.stop_requested = False
         self._stopped_at: float | None = None
@@ -224,8 +215,8 @@ class TrainingJob:
         from hubkit import jobs
 
         store = self.session.store
-        if self.eval_job_id is not None:
-            return self._evaluating(jobs.status(self.eval_job_id, store=store))
+        if self._last is not None and self._last.stage == "evaluating":
+            return self._evaluating(store.list_events(self._last.run_id))
         st = jobs.status(self.job_id, store=store)
         run_id = st.run_id
         if run_id is not None and (st.step is None or not self._points or
@@ -260,33 +251,35 @@ class TrainingJob:
             return JobProgress("failed", said, final=True, error=said, **base)
         if not self.evaluate or self.stop_requested or not run.artifacts.get("adapter"):
             return JobProgress("done", "Training finished.", final=True, ok=True, **base)
-        self.eval_job_id = jobs.submit(
-            notebook=EVAL_NOTEBOOK, parameters={"run_id": run.id, "domains": [], "limit": self.eval_limit},
-            owner=self.session.user or "", store=store).id
-        return JobProgress("evaluating", "Training finished. Checking the new model on every domain.", **base)
+        self._last = JobProgress("evaluating", WAITING_FOR_SCORES, **base)
+        return self._evaluating(store.list_events(run.id))
 
-    def _evaluating(self, st: Any) -> JobProgress:
+    def _evaluating(self, events: Sequence[Any]) -> JobProgress:
+        """Where the platform's evaluation of the run stands, from the run's latest evaluation event."""
         assert self._last is not None
         base = {k: getattr(self._last, k) for k in ("job_id", "run_id", "slug", "step", "total_steps", "loss")}
         base["points"] = self._points
-        if not st.final:
-            return JobProgress("evaluating", "Training finished. Checking the new model on every domain.", **base)
-        if st.state == "succeeded":
-            return JobProgress("done", "Training finished and the new model was checked on every domain.",
-                               final=True, ok=True, **base)
-        why = st.error or st.state
-        return JobProgress("done", f"Training finished, but checking the new model did not: {why}",
-                           final=True, ok=True, error=why, **base)
+        for event in reversed(events):
+            if event.kind == "evaluation_finished":
+                return JobProgress("done", "Training finished and the new model was checked on every domain.",
+                                   final=True, ok=True, **base)
+            if event.kind == "evaluation_failed" and event.payload.get("final"):
+                why = str(event.payload.get("message") or "the evaluation failed")
+                return JobProgress("done", f"Training finished, but checking the new model did not: {why}",
+                                   final=True, ok=True, error=why, **base)
+            if event.kind == "evaluation_started":
+                return JobProgress("evaluating", "Training finished. Checking the new model on every domain.",
+                                   **base)
+        return JobProgress("evaluating", WAITING_FOR_SCORES, **base)
 
     def stop(self, *, grace_s: float = 15.0) -> None:
-        """Cancel the job that is running now (blocks up to ``grace_s``; call it off the page's thread)."""
+        """Cancel the training job (blocks up to ``grace_s``; call it off the page's thread)."""
         from hubkit import jobs
 
         self.stop_requested = True
         self._stopped_at = time.monotonic()
-        job_id = self.eval_job_id if self.eval_job_id is not None else self.job_id
         try:
-            jobs.cancel(job_id, grace_s=grace_s, store=self.session.store)
+            jobs.cancel(self.job_id, grace_s=grace_s, store=self.session.store)
         except Conflict:
             pass  # it had already ended
 
@@ -316,15 +309,13 @@ def default_resources() -> dict[str, int]:
 
 
 def submit_training(*, session: AppSession, spec: Any, parent_model_id: int | None = None,
-                    evaluate: bool = True, eval_limit: int | None = None,
-                    resources: dict[str, Any] | None = None) -> TrainingJob:
+                    evaluate: bool = True, resources: dict[str, Any] | None = None) -> TrainingJob:
     """Submit ``notebooks/train.ipynb`` for ``spec`` (a ``TrainSpec``) as the session's user.
 
     A fork passes ``parent_model_id``: the notebook trains from the parent's
     adapter and records the lineage. Parameters are checked before anything is
-    queued (a ``ValidationError`` in plain words). ``eval_limit`` caps the
-    items per evaluation task (quick looks only; the platform's own evaluation
-    leaves it unset; default: ``HUBKIT_BUILDER_EVAL_LIMIT``).
+    queued (a ``ValidationError`` in plain words). ``evaluate`` follows the
+    platform's evaluation after training (it happens either way).
     """
     if not session.user:
         raise PermissionDenied("Sign in to train a model.")
@@ -332,8 +323,7 @@ def submit_training(*, session: AppSession, spec: Any, parent_model_id: int | No
 
     job = jobs.submit(notebook=TRAIN_NOTEBOOK, parameters=train_parameters(spec, parent_model_id=parent_model_id),
                       owner=session.user, resources=resources or default_resources(), store=session.store)
-    limit = eval_limit if eval_limit is not None else default_eval_limit()
-    return TrainingJob(session=session, job_id=job.id, evaluate=evaluate, eval_limit=limit,
+    return TrainingJob(session=session, job_id=job.id, evaluate=evaluate,
                        expected_steps=expected_steps(spec, store=session.store))
 
 

@@ -26,6 +26,8 @@ TABLE_PURPOSE: dict[str, str] = {
     "events": "What happened to a run over time: early stop, divergence, out of memory, cancel, resume, fork, publish...",
     "capability_flags": "Significant score changes outside a model's own domain, found by emergent-capability detection.",
     "dataset_items": "Hashes of normalised training items, used to check benchmarks for contamination.",
+    "evaluation_requests": "The platform's evaluation queue: one row per run that ended with an adapter, "
+                           "written with its outcome and claimed by an evaluation worker under a lease.",
 }
 
 COLUMN_MEANING: dict[str, dict[str, str]] = {
@@ -96,7 +98,7 @@ COLUMN_MEANING: dict[str, dict[str, str]] = {
         "executed_by": "platform (scheduled job) or user (developer kernel); leaderboards use platform runs only.",
         "template": "Notebook template the run came from, if any.",
         "template_version": "Version of that template.",
-        "evaluated_at": "When automatic benchmarking claimed the model (UTC).",
+        "evaluated_at": "When the platform's evaluation worker recorded the model's scores (UTC).",
     },
     "loss_points": {
         "id": "Primary key.",
@@ -174,7 +176,8 @@ COLUMN_MEANING: dict[str, dict[str, str]] = {
     "events": {
         "id": "Primary key.",
         "model_id": "FK models.id; NULL for events about other objects (e.g. a dataset taint).",
-        "kind": "early_stop, divergence, oom, cancel, resume, fork, continue, publish, visibility, finish, taint...",
+        "kind": "early_stop, divergence, oom, cancel, resume, fork, continue, publish, visibility, finish, taint, "
+                "evaluation_queued / _started / _finished / _failed...",
         "payload": "JSON details of the event.",
         "actor_id": "FK users.id who caused it; NULL for the platform.",
         "created_at": "When it happened (UTC).",
@@ -197,6 +200,19 @@ COLUMN_MEANING: dict[str, dict[str, str]] = {
     "dataset_items": {
         "dataset_id": "FK datasets.id.",
         "item_hash": "sha256 of one normalised training item.",
+    },
+    "evaluation_requests": {
+        "id": "Primary key.",
+        "model_id": "FK models.id to score (one request per model).",
+        "state": "queued, running (a worker holds the lease), done (scores recorded) or failed (given up).",
+        "attempts": "How many times a worker claimed it; more than one means a worker died or failed.",
+        "worker": "The worker (host:pid) that claimed it last.",
+        "lease_token": "Secret of the current claim; only its holder may record the scores.",
+        "lease_expires_at": "When another worker may take it over unless the holder renews (UTC).",
+        "error": "Why the last attempt failed, if it did.",
+        "created_at": "When the run ended and asked for its scores (UTC).",
+        "claimed_at": "When a worker last claimed it (UTC).",
+        "finished_at": "When its scores were recorded or it was given up (UTC).",
     },
 }
 

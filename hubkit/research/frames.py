@@ -64,7 +64,7 @@ FRAME_COLUMNS: dict[str, dict[str, str]] = {
         "created_at": "when the row was created (UTC)",
         "started_at": "when training started (UTC)",
         "finished_at": "when the outcome was recorded (UTC); for lost runs the last heartbeat",
-        "evaluated_at": "when automatic benchmarking claimed the model (UTC)",
+        "evaluated_at": "when the platform's evaluation worker recorded the model's scores (UTC)",
         "duration_s": "seconds from start to finish",
         "seed": "random seed of the run",
         "visibility": "public, unlisted or private",

@@ -46,7 +46,8 @@ def hubkit_env(env: Env) -> dict[str, str]:
     """The HUBKIT_* settings the hub's services inherit (JupyterHub passes no environment on its own)."""
     keep = {k: v for k, v in env.items() if k.startswith("HUBKIT_")}
     keep["HUBKIT_HOME"] = str(hub_home(env))
-    for name in ("PATH", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_NO_ADVISORY_WARNINGS"):
+    for name in ("PATH", "HF_HOME", "HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE", "TRANSFORMERS_NO_ADVISORY_WARNINGS",
+                 "CUDA_VISIBLE_DEVICES"):
         if name in env:
             keep[name] = env[name]
     return keep
@@ -131,7 +132,7 @@ SPAWNERS: dict[str, Callable[[Any, Env], None]] = {
 
 # --- services ------------------------------------------------------------------------------
 def services(env: Env) -> list[dict[str, Any]]:
-    """The hub-managed services: the hubkit API, the public Voilà pages, the idle culler."""
+    """The hub-managed services: the hubkit API, the public Voilà pages, the evaluation worker, the idle culler."""
     py = sys.executable
     shared = hubkit_env(env)
     api_port = _port(env, "HUBKIT_SERVICE_PORT", 8181)
@@ -145,6 +146,8 @@ def services(env: Env) -> list[dict[str, Any]]:
                      "--base_url=/services/public/", f"--Voila.config_file_paths={REPO / 'voila_apps'}",
                      f"--VoilaConfiguration.default_pool_size={_port(env, 'HUBKIT_PUBLIC_POOL_SIZE', 1)}", str(REPO / "voila_apps")],
          "environment": {**shared, "HUBKIT_PUBLIC_PAGES": "1"}},
+        {"name": "eval-worker", "display": False,
+         "command": [py, "-m", "hubkit.cli", "serve", "eval-worker"], "environment": shared},
         {"name": "idle-culler", "display": False,
          "command": [py, "-m", "jupyterhub_idle_culler",
                      f"--timeout={_port(env, 'HUBKIT_IDLE_TIMEOUT_S', 3600)}"]},

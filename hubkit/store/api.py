@@ -265,9 +265,6 @@ class ApiStore(Store):
         return list(self._call("POST", "/reap", params={"stale_after_s": stale_after_s})["reaped"])
 
     # --- evaluation, feedback, flags -----------------------------------------
-    def claim_evaluation(self, run_id: int) -> bool:
-        return bool(self._call("POST", f"/runs/{int(run_id)}/claim-evaluation")["claimed"])
-
     def record_evaluation(self, *, evaluation: EvaluationIn, model_id: int | None = None,
                           base_model: str | int | None = None, executed_by: str = "platform") -> EvaluationRecord:
         ev = evaluation if isinstance(evaluation, EvaluationIn) else EvaluationIn.model_validate(evaluation)

@@ -122,10 +122,6 @@ class Store(ABC):
 
     # --- evaluation, feedback, flags -----------------------------------------
     @abstractmethod
-    def claim_evaluation(self, run_id: int) -> bool:
-        """True for exactly one caller per finished run: the one that must evaluate it."""
-
-    @abstractmethod
     def record_evaluation(self, *, evaluation: EvaluationIn, model_id: int | None = None,
                           base_model: str | int | None = None, executed_by: str = "platform") -> EvaluationRecord:
         """One task run on a model (or a base model's baseline); updates ``benchmark_scores``."""

@@ -21,6 +21,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from hubkit.db import models as m
 from hubkit.db.engine import get_engine, write_engine
+from hubkit.db.migrate import ensure_current
 from hubkit.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from hubkit.store import jsonsafe
 from hubkit.store import validation as v
@@ -32,6 +33,7 @@ from hubkit.store.records import (
     DatasetRecord,
     EvaluationIn,
     EvaluationRecord,
+    EvaluationRequestRecord,
     EventRecord,
     FeedbackRecord,
     JobRecord,
@@ -74,6 +76,7 @@ def stamp_hash(stamp: Mapping[str, Any]) -> str:
 
 class LocalStore(Store):
     def __init__(self, url: str) -> None:
+        ensure_current(url)  # the first use from any door creates or migrates the database
         self.url = url
         self._read = get_engine(url)
         self._write_engine = write_engine(url)
@@ -440,6 +443,18 @@ class LocalStore(Store):
             model.artifacts = {**model.artifacts, **v.clean_json(artifacts, what="artifacts")}
         session.add(m.Event(model_id=model.id, kind="finish", created_at=now,
                             payload={"outcome": outcome, "failure_class": failure_class}))
+        self._request_evaluation(session, model)
+
+    @staticmethod
+    def _request_evaluation(session: Session, model: m.Model) -> None:
+        """A finished run with an adapter asks the platform for its scores, in the transaction that finished it."""
+        if model.status != m.RunStatus.finished or not model.artifacts.get("adapter"):
+            return
+        if session.scalar(select(m.EvaluationRequest.id).where(m.EvaluationRequest.model_id == model.id)):
+            return
+        now = _now()
+        session.add(m.EvaluationRequest(model_id=model.id, state="queued", attempts=0, created_at=now))
+        session.add(m.Event(model_id=model.id, kind="evaluation_queued", created_at=now, payload={}))
 
     def finish_run(self, run_id: int, *, outcome: str, failure_class: str | None = None,
                    failure_message: str | None = None, artifacts: Mapping[str, Any] | None = None) -> RunRecord:
@@ -467,6 +482,7 @@ class LocalStore(Store):
             if clash:
                 raise Conflict(f"Artifacts already recorded and never overwritten: {', '.join(clash)}.")
             model.artifacts = {**model.artifacts, **clean}
+            self._request_evaluation(session, model)
             return self._run_record(session, model)
 
         return self._write(fn)
@@ -525,16 +541,107 @@ class LocalStore(Store):
         return reaped
 
     # --- evaluation, feedback, flags -----------------------------------------
-    def claim_evaluation(self, run_id: int) -> bool:
-        def fn(session: Session) -> bool:
-            result = session.execute(
-                update(m.Model)
-                .where(m.Model.id == run_id, m.Model.evaluated_at.is_(None), m.Model.status == m.RunStatus.finished)
-                .values(evaluated_at=_now())
-            )
-            return result.rowcount == 1
+    # The evaluation queue: only platform workers (holding database credentials) use it.
+    def claim_evaluation(self, *, worker: str, lease_s: float, run_id: int | None = None,
+                         max_attempts: int = 3) -> EvaluationRequestRecord | None:
+        """Claim the oldest request that is queued or whose holder's lease ran out; ``None`` when none is free.
+
+        PostgreSQL skips rows other workers have locked (``FOR UPDATE SKIP
+        LOCKED``); SQLite's ``BEGIN IMMEDIATE`` lets one claimer in at a time.
+        A request whose workers died ``max_attempts`` times is marked failed.
+        """
+        worker = v.clean_text(worker, what="worker", limit=120) or "worker"
+
+        def fn(session: Session) -> EvaluationRequestRecord | None:
+            now = _now()
+            req = m.EvaluationRequest
+            free = or_(req.state == "queued", and_(req.state == "running", req.lease_expires_at < now))
+            stmt = select(req).where(free)
+            if run_id is not None:
+                stmt = stmt.where(req.model_id == run_id)
+            while (row := session.scalar(stmt.order_by(req.id).limit(1).with_for_update(skip_locked=True))):
+                if row.attempts >= max_attempts:  # its workers kept dying: give up on it, look further
+                    row.state, row.finished_at, row.lease_token = "failed", now, None
+                    row.error = row.error or f"The evaluation was tried {row.attempts} times and never finished."
+                    session.add(m.Event(model_id=row.model_id, kind="evaluation_failed", created_at=now,
+                                        payload={"message": row.error, "final": True}))
+                    session.flush()
+                    continue
+                row.state, row.worker, row.claimed_at = "running", worker, now
+                row.attempts += 1
+                row.lease_token = secrets.token_hex(16)
+                row.lease_expires_at = now + timedelta(seconds=lease_s)
+                session.add(m.Event(model_id=row.model_id, kind="evaluation_started", created_at=now,
+                                    payload={"worker": worker, "attempt": row.attempts}))
+                session.flush()
+                return EvaluationRequestRecord.model_validate(row)
+            return None
 
         return self._write(fn)
+
+    def _held(self, session: Session, claim: EvaluationRequestRecord) -> m.EvaluationRequest | None:
+        row = session.scalar(select(m.EvaluationRequest).where(m.EvaluationRequest.id == claim.id).with_for_update())
+        if row is None or row.state != "running" or row.lease_token != claim.lease_token:
+            return None
+        return row
+
+    def renew_evaluation(self, claim: EvaluationRequestRecord, *, lease_s: float) -> bool:
+        """Extend the lease (a worker's heartbeat); False once another worker has taken the request over."""
+        def fn(session: Session) -> bool:
+            row = self._held(session, claim)
+            if row is not None:
+                row.lease_expires_at = _now() + timedelta(seconds=lease_s)
+            return row is not None
+
+        return self._write(fn)
+
+    def complete_evaluation(self, claim: EvaluationRequestRecord, evaluations: Sequence[EvaluationIn],
+                            *, payload: Mapping[str, Any] | None = None) -> bool:
+        """Record every score of the claimed run and mark the request done, in one transaction.
+
+        False (and nothing recorded) when the lease was lost to another
+        worker: scores land once, from whichever worker holds the request.
+        """
+        clean = [e if isinstance(e, EvaluationIn) else EvaluationIn.model_validate(e) for e in evaluations]
+        extra = v.clean_json(payload, what="event payload")
+
+        def fn(session: Session) -> bool:
+            row = self._held(session, claim)
+            if row is None:
+                return False
+            for ev in clean:
+                self._add_evaluation(session, ev, model_id=row.model_id, base_model=None, executed_by="platform")
+            now = _now()
+            row.state, row.finished_at, row.lease_token, row.error = "done", now, None, None
+            self._model(session, row.model_id).evaluated_at = now
+            session.add(m.Event(model_id=row.model_id, kind="evaluation_finished", created_at=now, payload=extra))
+            return True
+
+        return self._write(fn)
+
+    def fail_evaluation(self, claim: EvaluationRequestRecord, *, error: str, retry: bool) -> bool:
+        """Give the request back (``retry``) or mark it failed; False when the lease was already lost."""
+        error = v.clean_text(error, what="error", limit=v.MAX_DESCRIPTION_CHARS) or "unknown error"
+
+        def fn(session: Session) -> bool:
+            row = self._held(session, claim)
+            if row is None:
+                return False
+            now = _now()
+            row.error, row.lease_token, row.lease_expires_at = error, None, None
+            row.state = "queued" if retry else "failed"
+            if not retry:
+                row.finished_at = now
+            session.add(m.Event(model_id=row.model_id, kind="evaluation_failed", created_at=now,
+                                payload={"message": error, "final": not retry}))
+            return True
+
+        return self._write(fn)
+
+    def evaluation_request(self, run_id: int) -> EvaluationRequestRecord | None:
+        """The run's evaluation request, if it ended with an adapter."""
+        row = self._query(lambda s: s.scalar(select(m.EvaluationRequest).where(m.EvaluationRequest.model_id == run_id)))
+        return EvaluationRequestRecord.model_validate(row) if row is not None else None
 
     @staticmethod
     def _latest_value(session: Session, *, task: str, digest: str, model_id: int | None = None,
@@ -554,45 +661,46 @@ class LocalStore(Store):
             raise ValidationError("An evaluation belongs to exactly one model or one base model.")
         v.choice(executed_by, ("platform", "user"), what="executed_by")
         ev = evaluation if isinstance(evaluation, EvaluationIn) else EvaluationIn.model_validate(evaluation)
+        return self._write(lambda session: self._add_evaluation(session, ev, model_id=model_id,
+                                                                base_model=base_model, executed_by=executed_by))
+
+    def _add_evaluation(self, session: Session, ev: EvaluationIn, *, model_id: int | None,
+                        base_model: str | int | None, executed_by: str) -> EvaluationRecord:
         stamp = v.clean_json(ev.stamp, what="stamp")
         digest = stamp_hash(stamp)
-
-        def fn(session: Session) -> EvaluationRecord:
-            model = self._model(session, model_id, lock=True) if model_id is not None else None
-            base = self._base(session, base_model) if base_model is not None else session.get(m.BaseModel, model.base_model_id)
-            delta_base = delta_parent = None
-            if model is not None and ev.value is not None:
-                base_value = self._latest_value(session, task=ev.task, digest=digest, base_model_id=base.id)
-                delta_base = None if base_value is None else ev.value - base_value
-                if model.parent_model_id is not None:
-                    parent_value = self._latest_value(session, task=ev.task, digest=digest, model_id=model.parent_model_id)
-                    delta_parent = None if parent_value is None else ev.value - parent_value
-            owner_filter = (m.Evaluation.model_id == model.id) if model is not None else and_(
-                m.Evaluation.base_model_id == base.id, m.Evaluation.model_id.is_(None))
-            session.execute(update(m.Evaluation).where(
-                owner_filter, m.Evaluation.task == ev.task, m.Evaluation.stamp_hash == digest,
-                m.Evaluation.is_current.is_(True)).values(is_current=False))
-            row = m.Evaluation(
-                model_id=model.id if model is not None else None,
-                base_model_id=base.id if model is None else None,
-                domain=ev.domain, task=ev.task, metric=ev.metric, value=ev.value, stderr=ev.stderr,
-                n_samples=ev.n_samples, status=ev.status, skip_reason=ev.skip_reason, stamp=stamp,
-                stamp_hash=digest, delta_base=delta_base, delta_parent=delta_parent,
-                executed_by=m.ExecutedBy(executed_by), is_current=True, created_at=_now())
-            session.add(row)
-            summary = {
-                "metric": ev.metric, "value": ev.value, "stderr": ev.stderr, "n": ev.n_samples,
-                "status": ev.status, "skip_reason": ev.skip_reason, "stamp": stamp, "stamp_hash": digest,
-                "delta_base": delta_base, "delta_parent": delta_parent, "executed_by": executed_by,
-            }
-            target = model if model is not None else base
-            scores = json.loads(json.dumps(target.benchmark_scores or {}))
-            scores.setdefault(ev.domain, {})[ev.task] = summary
-            target.benchmark_scores = scores
-            session.flush()
-            return EvaluationRecord.model_validate(row)
-
-        return self._write(fn)
+        model = self._model(session, model_id, lock=True) if model_id is not None else None
+        base = self._base(session, base_model) if base_model is not None else session.get(m.BaseModel, model.base_model_id)
+        delta_base = delta_parent = None
+        if model is not None and ev.value is not None:
+            base_value = self._latest_value(session, task=ev.task, digest=digest, base_model_id=base.id)
+            delta_base = None if base_value is None else ev.value - base_value
+            if model.parent_model_id is not None:
+                parent_value = self._latest_value(session, task=ev.task, digest=digest, model_id=model.parent_model_id)
+                delta_parent = None if parent_value is None else ev.value - parent_value
+        owner_filter = (m.Evaluation.model_id == model.id) if model is not None else and_(
+            m.Evaluation.base_model_id == base.id, m.Evaluation.model_id.is_(None))
+        session.execute(update(m.Evaluation).where(
+            owner_filter, m.Evaluation.task == ev.task, m.Evaluation.stamp_hash == digest,
+            m.Evaluation.is_current.is_(True)).values(is_current=False))
+        row = m.Evaluation(
+            model_id=model.id if model is not None else None,
+            base_model_id=base.id if model is None else None,
+            domain=ev.domain, task=ev.task, metric=ev.metric, value=ev.value, stderr=ev.stderr,
+            n_samples=ev.n_samples, status=ev.status, skip_reason=ev.skip_reason, stamp=stamp,
+            stamp_hash=digest, delta_base=delta_base, delta_parent=delta_parent,
+            executed_by=m.ExecutedBy(executed_by), is_current=True, created_at=_now())
+        session.add(row)
+        summary = {
+            "metric": ev.metric, "value": ev.value, "stderr": ev.stderr, "n": ev.n_samples,
+            "status": ev.status, "skip_reason": ev.skip_reason, "stamp": stamp, "stamp_hash": digest,
+            "delta_base": delta_base, "delta_parent": delta_parent, "executed_by": executed_by,
+        }
+        target = model if model is not None else base
+        scores = json.loads(json.dumps(target.benchmark_scores or {}))
+        scores.setdefault(ev.domain, {})[ev.task] = summary
+        target.benchmark_scores = scores
+        session.flush()
+        return EvaluationRecord.model_validate(row)
 
     def record_feedback(self, run_id: int, *, user: str, thumbs_up: bool, comment: str | None = None) -> FeedbackRecord:
         comment = v.clean_text(comment, what="comment", limit=v.MAX_COMMENT_CHARS)

@@ -194,6 +194,22 @@ class JobRecord(Record):
     heartbeat_at: datetime | None = None
 
 
+class EvaluationRequestRecord(Record):
+    """A run waiting for (or given) its platform evaluation; ``lease_token`` is the holder's proof."""
+
+    id: int
+    model_id: int
+    state: Literal["queued", "running", "done", "failed"]
+    attempts: int
+    worker: str | None = None
+    lease_token: str | None = None
+    lease_expires_at: datetime | None = None
+    error: str | None = None
+    created_at: datetime
+    claimed_at: datetime | None = None
+    finished_at: datetime | None = None
+
+
 class NotebookRunRecord(Record):
     id: int
     job_id: int | None

@@ -28,6 +28,8 @@ from hubkit.archive import Archive, open_archive
 from hubkit.config import load_settings
 from hubkit.data import IGNORE_INDEX, tokenize_for_causal_lm
 from hubkit.errors import TrainingError, ValidationError
+from hubkit.catalog import registered_base
+from hubkit.store import LocalStore
 from hubkit.store.base import Store
 from hubkit.store.records import BaseModelRecord, RunRecord
 from hubkit.train import artifacts as art
@@ -340,8 +342,15 @@ def run(spec: TrainSpec | Mapping[str, Any], *, store: Store, owner: str, execut
     archive = archive or open_archive()
     dev = hw.detect_device(device)
     precision = hw.resolve_precision(spec.precision, dev)
-    base = store.get_base_model(spec.base_model)
     parent = store.get_run(parent_model_id, viewer=owner) if parent_model_id is not None else None
+    if parent is not None and parent.base_model_key and spec.base_model != parent.base_model_key:
+        raise ValidationError(
+            f"The model {parent.slug} was trained on {parent.base_model_key}, so a model started from it "
+            f"trains on {parent.base_model_key} too; set base_model to {parent.base_model_key!r} "
+            f"instead of {spec.base_model!r}.", field="base_model")
+    if isinstance(store, LocalStore):
+        store.ensure_user(owner)  # a fresh local database: its first run's owner
+    base = registered_base(store, spec.base_model)
     checkpoint = _resume_point(parent) if parent is not None and relation == "resume" else None
     parent_adapter = None
     if parent is not None and relation in ("fork", "continue"):

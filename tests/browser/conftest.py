@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -92,7 +93,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory, standins_home: Path) -> Iterat
         else:
             os.environ["HUBKIT_HOME"] = old
     port = free_port()
-    env = {**os.environ, "HUBKIT_HOME": str(home), "HUBKIT_APP_USER": USER, "HUBKIT_BUILDER_EVAL_LIMIT": "4",
+    env = {**os.environ, "HUBKIT_HOME": str(home), "HUBKIT_APP_USER": USER, "HUBKIT_EVAL_LIMIT": "4",
            "HUBKIT_LAB_ROOT": str(home / "lab"),
            "OMP_NUM_THREADS": "1", "HUBKIT_DB_URL": database_url}
     env.pop("HUBKIT_PUBLIC_PAGES", None)
@@ -102,6 +103,9 @@ def hub(tmp_path_factory: pytest.TempPathFactory, standins_home: Path) -> Iterat
          "--Voila.config_file_paths=voila_apps"],
         cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
+    # the platform's evaluation worker, as the hub runs it beside the apps
+    worker = subprocess.Popen([sys.executable, "-m", "hubkit.cli", "serve", "eval-worker"], cwd=REPO, env=env,
+                              stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 90
         while True:
@@ -115,6 +119,8 @@ def hub(tmp_path_factory: pytest.TempPathFactory, standins_home: Path) -> Iterat
             time.sleep(0.5)
         yield Hub(url=url, home=home, database_url=database_url, trained_slug=trained, world=world)
     finally:
+        worker.terminate()
+        worker.wait(timeout=30)
         server.terminate()
         try:
             server.wait(timeout=30)

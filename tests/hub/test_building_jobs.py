@@ -124,3 +124,31 @@ def test_open_in_lab_copies_the_executed_notebook(job_store, tmp_path, monkeypat
     assert (tmp_path / "lab" / "hubkit-runs" / f"{run.slug}.ipynb").read_bytes() == executed
     with pytest.raises(NotFound):  # someone else's private run
         open_in_lab(session=AppSession(store=job_store, user="bob"), run=run.id)
+
+
+def test_after_training_the_page_only_watches_the_platforms_evaluation(job_store):
+    from hubkit.store.records import EvaluationIn
+
+    follow, job_id, run = training_job(job_store)
+    job_store.finish_run(run.id, outcome="success", artifacts={"adapter": "0" * 64})
+    job_store.update_job(job_id, state="succeeded")
+    seen = follow.poll()
+    assert (seen.stage, seen.final) == ("evaluating", False) and "waiting for its turn" in seen.sentence
+    assert [j.id for j in job_store.list_jobs(owner="alice")] == [job_id]  # the page submitted nothing
+    claim = job_store.claim_evaluation(worker="platform", lease_s=60)  # the platform's worker takes it
+    assert claim is not None and claim.model_id == run.id
+    assert follow.poll().sentence == "Training finished. Checking the new model on every domain."
+    job_store.complete_evaluation(claim, [EvaluationIn(domain="math", task="mw_math", metric="acc", value=0.5)])
+    seen = follow.poll()
+    assert (seen.stage, seen.final, seen.ok, seen.error) == ("done", True, True, None)
+
+
+def test_an_evaluation_given_up_by_the_platform_is_said_in_words(job_store):
+    follow, job_id, run = training_job(job_store)
+    job_store.finish_run(run.id, outcome="success", artifacts={"adapter": "0" * 64})
+    job_store.update_job(job_id, state="succeeded")
+    claim = job_store.claim_evaluation(worker="platform", lease_s=60)
+    job_store.fail_evaluation(claim, error="The stand-in has not been built yet.", retry=False)
+    seen = follow.poll()
+    assert seen.final and seen.error == "The stand-in has not been built yet."
+    assert seen.sentence.startswith("Training finished, but checking the new model did not")

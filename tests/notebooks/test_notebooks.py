@@ -80,3 +80,18 @@ def test_nbval_runs_every_notebook_and_template(standin_env: Path, tmp_path: Pat
     runs = store.list_runs(owner="student")
     assert runs and all(r.training_outcome is not None for r in runs)
     assert all(r.executed_by.value == "user" for r in runs)
+
+
+@pytest.mark.slow
+def test_templates_run_on_a_fresh_home_before_hubkit_init(standin_env: Path, tmp_path: Path) -> None:
+    """No ``hubkit init``: the first template creates the database, the next trains on it."""
+    import papermill as pm
+
+    assert not (standin_env / "hubkit.db").exists()
+    for name, parameters in (("query-runs-pandas", {}), ("first-finetune", {"max_steps": 2, "example_rows": 16})):
+        pm.execute_notebook(str(REPO / "templates" / f"{name}.ipynb"), str(tmp_path / f"{name}.ipynb"),
+                            parameters=parameters, cwd=str(tmp_path), progress_bar=False)
+    from hubkit.store import open_store
+
+    (run,) = open_store().list_runs()
+    assert run.training_outcome.value == "success" and run.owner  # its owner was registered on first use too

@@ -98,7 +98,6 @@ def test_platform_only_operations_refuse_users(svc):
                                                 "parameters": {}}).status_code == 403
     assert alice.post("/v1/events", json={"kind": "x"}).status_code == 403
     run = svc.local.create_run(owner="alice", name="m", domain="math", base_model="llama3-standin")
-    assert alice.post(f"/v1/runs/{run.id}/claim-evaluation").status_code == 403  # not even on her own
     assert alice.put(f"/v1/runs/{run.id}/capability-flags", json={"flags": []}).status_code == 403
 
 

@@ -40,6 +40,8 @@ def test_local_default_with_native_authenticator_groups_and_services(monkeypatch
     assert f"--Voila.config_file_paths={hub_config.REPO / 'voila_apps'}" in public
     assert public[-1].endswith("voila_apps")
     assert services["idle-culler"]["command"][1:3] == ["-m", "jupyterhub_idle_culler"]
+    assert services["eval-worker"]["command"][1:] == ["-m", "hubkit.cli", "serve", "eval-worker"]
+    assert "api_token" not in services["eval-worker"]  # it holds the database settings, not a hub token
     culler = next(r for r in c.JupyterHub.load_roles if r["name"] == "idle-culler")
     assert set(culler["scopes"]) == {"list:users", "read:users:activity", "read:servers", "delete:servers"}
     assert culler["services"] == ["idle-culler"]

@@ -160,11 +160,12 @@ def test_evaluations_summarise_into_benchmark_scores_with_deltas(store):
     assert store.get_base_model("llama3-standin").benchmark_scores["math"]["mw_math"]["value"] == 0.30
 
 
-def test_evaluation_is_claimed_exactly_once(store):
-    run = _run(store)
-    assert store.claim_evaluation(run.id) is False  # still running
-    store.finish_run(run.id, outcome="success")
-    assert [store.claim_evaluation(run.id) for _ in range(3)] == [True, False, False]
+def test_a_run_that_ends_with_an_adapter_asks_the_platform_for_its_scores_once(store):
+    partial, bare = _run(store), _run(store, name="bare")
+    store.finish_run(partial.id, outcome="partial", failure_class="cancelled", artifacts={"adapter": "a" * 64})
+    store.finish_run(bare.id, outcome="failure", failure_class="divergence")
+    assert [e.kind for e in store.list_events(partial.id)].count("evaluation_queued") == 1
+    assert "evaluation_queued" not in [e.kind for e in store.list_events(bare.id)]  # nothing to score
 
 
 def test_leaderboard_ranks_public_platform_scores_under_one_stamp(store):

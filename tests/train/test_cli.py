@@ -15,7 +15,8 @@ pytestmark = pytest.mark.slow
 
 def test_preset_with_example_data(hub: LocalStore, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["train", "--preset", "quick", "--base", "llama3-standin", "--example", "math", "--rows", "16",
-                 "--max-steps", "2", "--validation-fraction", "0", "--owner", "alice", "--threads", "1"])
+                 "--max-steps", "2", "--validation-fraction", "0", "--owner", "alice", "--threads", "1",
+                 "--eval-limit", "2"])
     out = capsys.readouterr()
     assert code == 0, out.err
     run = hub.list_runs(owner="alice")[0]
@@ -23,12 +24,14 @@ def test_preset_with_example_data(hub: LocalStore, capsys: pytest.CaptureFixture
     assert run.domain == "math" and run.config["lora_r"] == 8  # the quick preset's rank
     assert run.config["max_steps"] == 2 and run.executed_by.value == "platform"
     assert "Training" in out.err  # the status lines and the bar go to stderr
+    assert "evaluated on" in out.out and hub.get_run(run.id).evaluated_at is not None  # no hub: scored here
+    assert len({e.task for e in hub.list_evaluations(model_id=run.id)}) == len(hub.list_evaluations(model_id=run.id))
 
 
 def test_spec_file_and_failure_exit_code(hub: LocalStore, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "spec.yaml"
     path.write_text(yaml.safe_dump(small_spec(learning_rate=10.0, max_steps=40, validation_fraction=0)))
-    assert main(["train", "--spec", str(path), "--owner", "bob"]) == 1
+    assert main(["train", "--spec", str(path), "--owner", "bob", "--no-eval"]) == 1
     out = capsys.readouterr().out
     assert "failure [divergence]" in out and "lower learning rate" in out
 
@@ -53,11 +56,11 @@ def test_bad_settings_are_one_plain_line(hub: LocalStore, tmp_path: Path, capsys
 
 def test_fork_and_resume_from_the_command_line(hub: LocalStore, capsys: pytest.CaptureFixture[str]) -> None:
     common = ["--base", "llama3-standin", "--example", "math", "--rows", "16", "--validation-fraction", "0",
-              "--owner", "alice", "--threads", "1"]
+              "--owner", "alice", "--threads", "1", "--no-eval"]
     assert main(["train", *common, "--max-steps", "2"]) == 0
     parent = hub.list_runs(owner="alice")[0]
     assert main(["train", *common, "--max-steps", "2", "--fork", str(parent.id)]) == 0
-    assert main(["train", "--resume", str(parent.id), "--owner", "alice"]) == 0
+    assert main(["train", "--resume", str(parent.id), "--owner", "alice", "--no-eval"]) == 0
     children = {r.parent_relation: r for r in hub.children(parent.id)}
     assert set(children) == {"fork", "resume"}
     capsys.readouterr()

@@ -51,6 +51,19 @@ def test_fork_starts_from_the_parents_adapter(hub: LocalStore, tmp_path: Path) -
     assert yaml.safe_load(card.split("---\n")[1])["hubkit"]["parent"] == parent.slug
 
 
+def test_a_fork_naming_another_base_is_refused_before_anything_is_recorded(hub: LocalStore) -> None:
+    parent = hub.create_run(owner="alice", name="p", domain="math", base_model="llama3-standin")
+    hub.finish_run(parent.id, outcome="success", artifacts={"adapter": "0" * 64})
+    with pytest.raises(ValidationError) as err:
+        run(TrainSpec.parse(small_spec(base_model="qwen2-standin")), store=hub, owner="alice",
+            parent_model_id=parent.id, relation="fork")
+    assert err.value.field == "base_model"
+    assert err.value.message == (f"The model {parent.slug} was trained on llama3-standin, so a model started from "
+                                 "it trains on llama3-standin too; set base_model to 'llama3-standin' instead of "
+                                 "'qwen2-standin'.")
+    assert [r.id for r in hub.list_runs()] == [parent.id]
+
+
 def test_continue_is_only_for_the_owner(hub: LocalStore) -> None:
     parent = run(TrainSpec.parse(small_spec(max_steps=2, validation_fraction=0)), store=hub, owner="alice")
     hub.set_visibility(parent.run_id, "public", actor="alice")

@@ -1,5 +1,6 @@
 """The builder's steps without a browser; one real (tiny) training run on a stand-in."""
 import json
+import threading
 from datetime import UTC, datetime
 
 import ipywidgets as W
@@ -7,6 +8,8 @@ import pytest
 import yaml
 
 from hubkit.catalog import base_model_records
+from hubkit.evaluate.worker import WorkerOptions
+from hubkit.evaluate.worker import serve as serve_worker
 from hubkit.hub import AppSession
 from hubkit.store import LocalStore
 from hubkit.ui.pages import builder_page
@@ -83,7 +86,6 @@ def test_guided_run_from_goal_to_published(builder_store, monkeypatch, tmp_path)
     """Train submits notebooks/train.ipynb as a job (a real worker and kernel), then the evaluation job."""
     from hubkit import jobs
 
-    monkeypatch.setenv("HUBKIT_BUILDER_EVAL_LIMIT", "4")
     monkeypatch.setenv("HUBKIT_LAB_ROOT", str(tmp_path / "lab"))
     session = AppSession(store=builder_store, user="carol")
     page = builder_page(session)
@@ -94,12 +96,18 @@ def test_guided_run_from_goal_to_published(builder_store, monkeypatch, tmp_path)
     page.goal.value = "math"
     upload(page, GOOD, "sums.jsonl")
     page.name.value = "Carol's sums"
+    stop = threading.Event()  # the platform's evaluation worker: the page itself submits nothing
+    worker = threading.Thread(target=serve_worker, args=(builder_store,),
+                              kwargs={"options": WorkerOptions(limit=4), "stop": stop, "poll_s": 0.5})
+    worker.start()
     try:
         page.train_button.click()
         assert page.job is not None and page.train_button.disabled and not page.stop_button.disabled
         page.follower.join(900)
     finally:
         jobs.shutdown()
+        stop.set()
+        worker.join()
     assert not page.follower.is_alive()
     assert page.job.last.stage == "done" and page.job.last.ok, page.job.last.sentence
     assert "training" in seen and "evaluating" in seen and seen[-1] == "done"

@@ -15,7 +15,6 @@ from hubkit.service.caller import Caller
 from hubkit.service.errors import ERROR_RESPONSES
 from hubkit.service.routes._common import CallerDep, StoreDep, readable_run
 from hubkit.service.schemas import (
-    Claimed,
     EvaluationWrite,
     FlagsIn,
     NotebookRunIn,
@@ -48,13 +47,6 @@ def _visible_models(store: Store, caller: Caller, ids: set[int]) -> set[int]:
             continue
         seen.add(model_id)
     return seen
-
-
-@router.post("/runs/{run_id}/claim-evaluation", response_model=Claimed)
-def claim_evaluation(run_id: RunId, store: StoreDep, caller: CallerDep) -> Claimed:
-    """True for exactly one platform worker per finished run."""
-    caller.require_platform("claim evaluations")
-    return Claimed(claimed=store.claim_evaluation(run_id))
 
 
 @router.post("/evaluations", response_model=EvaluationRecord, status_code=201)

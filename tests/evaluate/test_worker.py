@@ -59,7 +59,7 @@ def _process_worker(url: str, run_id: int, home: str, barrier, results) -> None:
 
     os.environ["HUBKIT_HOME"] = home
     os.environ["HUBKIT_ALLOW_CODE_EXECUTION"] = "0"
-    from hubkit.evaluate import on_run_finished as trigger
+    from hubkit.evaluate.worker import on_run_finished as trigger
     from hubkit.store import LocalStore as Local
 
     store = Local(url)
