@@ -3,7 +3,9 @@
 Two scores are comparable only when they were produced under the same
 reproducibility stamp (harness and task version, shots, limit, ...), so a
 board is (domain, task, stamp). The most used stamp is the default; the others
-are offered, each with how many models it ranks. Boards page through the
+are offered, each with how many models it ranks. A board where every model
+is within two standard errors of what guessing scores is marked as having no
+signal: its order is noise. Boards page through the
 store in either order and never load more than the page they show, except
 with a training-method filter, which the store cannot apply.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from hubkit.evaluate.domains import chance_level
 from hubkit.store import Store
 from hubkit.store.records import LeaderboardRow
 
@@ -50,6 +53,8 @@ class Board:
     rows: list[LeaderboardRow] = field(default_factory=list)
     has_next: bool = False
     total: int = 0  # models ranked under this stamp (before the method filter)
+    chance: float | None = None  # what guessing scores on this task (None: no fixed guessing score)
+    no_signal: bool = False  # every model ranked is within two standard errors of chance
 
     @property
     def has_previous(self) -> bool:
@@ -108,6 +113,26 @@ def _page(store: Store, q: BoardQuery, task: str, digest: str, total: int) -> tu
     return window[:size], len(window) > size
 
 
+def within_noise_of_chance(row: LeaderboardRow, chance: float) -> bool:
+    """Whether a score is within two standard errors of chance (no standard error: equal to it)."""
+    return abs(row.value - chance) <= 2 * (row.stderr or 0.0) + 1e-12
+
+
+def _no_signal(store: Store, q: BoardQuery, task: str, digest: str, chance: float | None) -> bool:
+    """Every model on the board within noise of chance; reads pages only until one is not."""
+    if chance is None:
+        return False
+    offset = 0
+    while True:
+        batch = store.leaderboard(domain=q.domain, task=task, stamp_hash=digest, base_family=q.base_family,
+                                  limit=SCAN, offset=offset)
+        if not all(within_noise_of_chance(r, chance) for r in batch):
+            return False
+        if len(batch) < SCAN:
+            return offset + len(batch) > 0
+        offset += SCAN
+
+
 def leaderboard(*, store: Store, query: BoardQuery) -> Board:
     """One page of one board (empty when nothing is ranked under the chosen settings)."""
     tasks = board_tasks(store=store, domain=query.domain)
@@ -132,5 +157,7 @@ def leaderboard(*, store: Store, query: BoardQuery) -> Board:
         entry = (store.get_run(rows[0].model_id).benchmark_scores.get(query.domain) or {}).get(task) or {}
         if entry.get("stamp_hash") == digest:
             stamp = dict(entry.get("stamp") or {})
+    chance = chance_level(domain=query.domain, task=task)
     return Board(query=query, task=task, tasks=tasks, stamps=stamps, stamp_hash=digest, stamp=stamp,
-                 rows=rows, has_next=has_next, total=total)
+                 rows=rows, has_next=has_next, total=total, chance=chance,
+                 no_signal=_no_signal(store, query, task, digest, chance))

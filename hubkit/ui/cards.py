@@ -146,7 +146,11 @@ def leaderboard_table(board: Board) -> str:
             f"<td>{esc(r.base_model_key)}</td><td>{esc(method)}</td>"
             f'<td class="num">{esc(fmt_score(r.value, r.stderr))}</td>'
             f'<td><span class="bar" style="width:{width}px"></span></td><td class="num">{r.n_samples}</td></tr>')
-    return ('<table class="board"><tr><th>rank</th><th>model</th><th>owner</th><th>base</th><th>method</th>'
+    warning = ""
+    if board.no_signal:
+        warning = ('<p class="error hk-no-signal"><b>No signal:</b> every model on this board is within two '
+                   f"standard errors of what guessing scores ({board.chance:g}), so its order is noise.</p>")
+    return (warning + '<table class="board"><tr><th>rank</th><th>model</th><th>owner</th><th>base</th><th>method</th>'
             f"<th>{esc(board.rows[0].metric)} ± stderr</th><th></th><th>samples</th></tr>"
             + "".join(rows) + "</table>"
             f'<p class="muted">{plural(board.total, "model")} ranked under these settings: '

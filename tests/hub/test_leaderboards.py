@@ -1,5 +1,7 @@
 from hubkit.hub import BoardQuery, board_domains, leaderboard
 from hubkit.store import stamp_hash
+from hubkit.store.records import EvaluationIn
+from hubkit.ui.cards import leaderboard_table
 from tests.hub.world import OTHER_STAMP, STAMP, XSS_NAME
 
 
@@ -47,3 +49,25 @@ def test_filters_order_and_paging(hub_store, world):
 def test_empty_domain(hub_store, world):
     board = leaderboard(store=hub_store, query=BoardQuery(domain="reading"))
     assert board.empty and board.task is None
+
+
+def _reasoning(store, run, value: float, stderr: float) -> None:
+    store.record_evaluation(evaluation=EvaluationIn(domain="reasoning", task="microworld_reasoning", metric="acc",
+                                                    value=value, stderr=stderr, n_samples=150, stamp=STAMP),
+                            model_id=run.id)
+
+
+def test_a_board_of_guessers_is_marked_without_signal(hub_store, world):
+    _reasoning(hub_store, world.math_model, 0.27, 0.036)  # 4 choices: guessing scores 0.25
+    _reasoning(hub_store, world.fork, 0.19, 0.032)
+    board = leaderboard(store=hub_store, query=BoardQuery(domain="reasoning"))
+    assert board.chance == 0.25 and board.no_signal
+    assert "No signal" in leaderboard_table(board)
+    _reasoning(hub_store, world.fork, 0.41, 0.040)  # re-scored: now clearly above chance
+    board = leaderboard(store=hub_store, query=BoardQuery(domain="reasoning"))
+    assert not board.no_signal and "No signal" not in leaderboard_table(board)
+
+
+def test_a_board_without_a_fixed_guessing_score_is_never_marked(hub_store, world):
+    board = leaderboard(store=hub_store, query=BoardQuery(domain="translation"))
+    assert board.chance is None and not board.no_signal
