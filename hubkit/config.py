@@ -33,6 +33,7 @@ class Settings:
     max_upload_bytes: int = field(default=50_000_000, metadata={"help": "Largest dataset upload accepted."})
     max_artifact_bytes: int = field(default=4_000_000_000, metadata={"help": "Largest artefact (adapter, checkpoint) user code may store through the service."})
     max_dataset_rows: int = field(default=200_000, metadata={"help": "Most rows accepted in one dataset."})
+    device: str = field(default="auto", metadata={"help": "Where training, evaluation and the demo run: auto (the first GPU if any), cpu, cuda or cuda:N."})
     eval_limit: int = field(default=0, metadata={"help": "Items per task the platform's evaluation worker scores; 0 means every item."})
     eval_lease_s: float = field(default=120.0, metadata={"help": "An evaluation whose worker stopped renewing its lease this long is retried by another worker."})
     service_url: str = field(default="", metadata={"help": "Base URL of the hubkit service (used by ApiStore inside user kernels)."})

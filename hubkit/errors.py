@@ -87,6 +87,10 @@ class EvaluationError(HubkitError):
     """A benchmark could not be run or scored."""
 
 
+class DemoError(HubkitError):
+    """Trying a model failed after its prompt was accepted (slow answer, out of memory, a broken model)."""
+
+
 class JobError(HubkitError):
     """A notebook job could not be submitted, run or controlled."""
 

@@ -1,7 +1,9 @@
 """Turning a run or a base model into one lm-eval ``HFLM`` (loaded once per evaluation).
 
 The model is built exactly as lm-eval's command line builds ``--model hf
---model_args pretrained=DIR,peft=ADAPTER,device=cpu``, so scores match it.
+--model_args pretrained=DIR,peft=ADAPTER,device=DEVICE,dtype=DTYPE``, so scores
+match it. The device is ``HUBKIT_DEVICE`` (``hubkit.devices``): the first GPU
+when there is one, in bf16 where it supports it; the CPU in float32.
 """
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hubkit.archive import open_archive
+from hubkit.devices import DeviceChoice, choose_device
 from hubkit.errors import EvaluationError
 from hubkit.store.records import BaseModelRecord, RunRecord
 
@@ -27,8 +30,9 @@ class ModelSource:
     chat_template: bool
     """Instruct-style: the catalog says instruct and the tokenizer has a chat template."""
 
-    def model_args(self, *, device: str = "cpu") -> dict[str, str]:
-        args = {"pretrained": self.base, "device": device}
+    def model_args(self, *, device: DeviceChoice | None = None) -> dict[str, str]:
+        device = device or DeviceChoice("cpu")
+        args = {"pretrained": self.base, "device": device.torch_device, "dtype": device.dtype_name}
         if self.adapter_dir is not None:
             args["peft"] = str(self.adapter_dir)
         return args
@@ -89,4 +93,4 @@ def load_lm(source: ModelSource, *, batch_size: int) -> Any:
     """One lm-eval ``HFLM``, created through lm-eval's registry like its command line does."""
     from lm_eval.api.registry import get_model
 
-    return get_model("hf").create_from_arg_obj(source.model_args(), {"batch_size": batch_size})
+    return get_model("hf").create_from_arg_obj(source.model_args(device=choose_device()), {"batch_size": batch_size})

@@ -13,6 +13,7 @@ from typing import Any
 import psutil
 import torch
 
+from hubkit.devices import choose_device
 from hubkit.errors import ValidationError
 
 
@@ -32,10 +33,10 @@ class DeviceInfo:
 
 
 def detect_device(device: str | None = None) -> DeviceInfo:
-    """The device to train on: the one asked for, else the first GPU, else the CPU."""
-    wanted = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    if wanted.startswith("cuda"):
-        index = int(wanted.split(":", 1)[1]) if ":" in wanted else 0
+    """The device to train on: the one asked for, else ``HUBKIT_DEVICE`` (auto: the first GPU, else the CPU)."""
+    choice = choose_device(device)
+    if choice.kind == "cuda":
+        index = choice.index or 0
         free, total = torch.cuda.mem_get_info(index)
         return DeviceInfo(kind="cuda", index=index, name=torch.cuda.get_device_name(index),
                           total_memory=int(total), available_memory=int(free),

@@ -73,6 +73,9 @@ class DemoBox(W.VBox):
         except HubkitError as exc:
             self.answer.value = ""
             message(self.feedback, exc.message)
+        except Exception as exc:  # noqa: BLE001 - never leave "Loading the model…" on screen
+            self.answer.value = ""
+            message(self.feedback, f"The demo could not answer: {type(exc).__name__}.")
         finally:
             self.go.disabled = False
 
