@@ -1,17 +1,11 @@
 """Fixtures for job tests: a seeded hub with a short heartbeat, and a local Ray head.
 
-The Ray head is started once per session by the test set-up itself (free
-ports, two CPUs, no usage stats) and stopped at the end.
+The Ray head is started once per session (``hubkit.jobs.rayhead``: loopback
+only, free ports, two CPUs, no usage stats) and stopped at the end.
 """
 from __future__ import annotations
 
 import contextlib
-import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,12 +15,12 @@ import pytest
 from hubkit.config import Settings, load_settings
 from hubkit.db import upgrade
 from hubkit.errors import HubkitError
+from hubkit.jobs.rayhead import LocalHead
 from hubkit.store import LocalStore
 from tests.fixtures.db import seed_minimal
 
 NOTEBOOKS = Path(__file__).parent / "notebooks"
 POINTS = str(NOTEBOOKS / "points.ipynb")
-VENV_BIN = Path(sys.executable).parent
 
 
 @dataclass
@@ -62,46 +56,26 @@ def _stop_leftovers(hub: JobHub) -> None:
             jobs.cancel(job.id, grace_s=2, store=hub.store, settings=hub.settings)
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+@pytest.fixture(scope="session")
+def local_ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalHead]:
+    """A local Ray head for the session, bound to loopback (two CPUs)."""
+    from hubkit.errors import MissingExtra
+    from hubkit.jobs.rayhead import start_local_head
+
+    try:
+        head = start_local_head(temp_dir=tmp_path_factory.mktemp("ray"), cpus=2)
+    except MissingExtra:
+        pytest.skip("Ray is not installed")
+    try:
+        yield head
+    finally:
+        head.stop()
 
 
 @pytest.fixture(scope="session")
-def ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A local Ray head for the session; yields its Jobs API address."""
-    ray = VENV_BIN / "ray"
-    if not ray.exists() and shutil.which("ray") is None:
-        pytest.skip("Ray is not installed")
-    port, dashboard = _free_port(), _free_port()
-    env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
-    temp = tmp_path_factory.mktemp("ray")
-    subprocess.run(
-        [str(ray), "start", "--head", "--num-cpus=2", "--dashboard-host=127.0.0.1",
-         f"--dashboard-port={dashboard}", f"--port={port}", "--disable-usage-stats",
-         "--include-dashboard=true", f"--temp-dir={temp}"],
-        check=True, env=env, capture_output=True, timeout=180)
-    address = f"http://127.0.0.1:{dashboard}"
-    try:
-        _wait_for_jobs_api(address)
-        yield address
-    finally:
-        subprocess.run([str(ray), "stop", "--force"], env=env, capture_output=True, timeout=120, check=False)
-
-
-def _wait_for_jobs_api(address: str, timeout_s: float = 90) -> None:
-    from ray.job_submission import JobSubmissionClient
-
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            JobSubmissionClient(address).list_jobs()
-            return
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(1)
+def ray_head(local_ray_head: LocalHead) -> str:
+    """The session's Ray head's Jobs API address."""
+    return local_ray_head.address
 
 
 @pytest.fixture

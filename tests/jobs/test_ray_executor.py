@@ -9,10 +9,12 @@ import time
 import pytest
 
 from hubkit import jobs
+from hubkit.jobs.rayhead import LocalHead
 from tests.jobs.conftest import POINTS, JobHub
 from tests.jobs.helpers import archived_notebook, freeze, outputs_text, wait_until, worker_pid
 
 pytestmark = pytest.mark.slow
+LOOPBACK_ADDRESSES = {"127.0.0.1", "::ffff:127.0.0.1", "::1"}
 
 
 def _submit(hub: JobHub, **params: object):  # type: ignore[no-untyped-def]
@@ -51,6 +53,8 @@ def test_ray_cancel_ends_the_run_partial(ray_hub: JobHub) -> None:
     assert executor.client.get_job_status(job.external_id).value in {"SUCCEEDED", "STOPPED", "FAILED"}
 
 
+@pytest.mark.races("the worker is frozen at an arbitrary instant, possibly inside a database write, "
+                   "and raced against the heartbeat timeout on a loaded machine")
 def test_hung_ray_job_is_reaped_as_lost(ray_hub: JobHub) -> None:
     job = _submit(ray_hub, n_points=500, sleep_s=0.1)
     wait_until(lambda: (j := ray_hub.store.get_job(job.id)).model_id is not None
@@ -71,3 +75,24 @@ def test_hung_ray_job_is_reaped_as_lost(ray_hub: JobHub) -> None:
     assert len(run.loss_curve_data) >= 2
     wait_until(lambda: executor.client.get_job_status(job.external_id).value in {"STOPPED", "FAILED"},
                timeout_s=60, what="ray stop")
+
+
+def test_local_head_listens_on_loopback_only(local_ray_head: LocalHead) -> None:
+    import psutil
+
+    group = local_ray_head.process.pid
+    pids = {p.pid for p in psutil.process_iter() if _in_group(p, group)}
+    listening = [c for c in psutil.net_connections(kind="inet")
+                 if c.status == psutil.CONN_LISTEN and c.pid in pids]
+    ports = {c.laddr.port for c in listening}
+    assert int(local_ray_head.address.rsplit(":", 1)[1]) in ports  # the dashboard / Jobs API
+    assert local_ray_head.client_port in ports and int(local_ray_head.gcs_address.rsplit(":", 1)[1]) in ports
+    exposed = [(c.laddr.ip, c.laddr.port) for c in listening if c.laddr.ip not in LOOPBACK_ADDRESSES]
+    assert exposed == []
+
+
+def _in_group(process, group: int) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        return os.getpgid(process.pid) == group
+    except ProcessLookupError:
+        return False
