@@ -34,10 +34,12 @@ def load_base(
     home: Path | None = None,
     dtype: Any = None,
     device_map: Any = None,
+    quantization_config: Any = None,
 ) -> tuple[Any, PreTrainedTokenizerBase]:
     """(model, tokenizer) for a catalog key: a local stand-in or a real checkpoint already on disk.
 
-    ``trust_remote_code`` is always off. Real checkpoints are never fetched
+    ``trust_remote_code`` is always off; ``quantization_config`` (bitsandbytes) loads
+    the weights 4- or 8-bit. Real checkpoints are never fetched
     while ``HF_HUB_OFFLINE`` is set; missing weights raise ``NotFound``.
     """
     family, real = resolve(key)
@@ -46,6 +48,8 @@ def load_base(
         options["dtype"] = dtype
     if device_map is not None:
         options["device_map"] = device_map
+    if quantization_config is not None:
+        options["quantization_config"] = quantization_config
     if real is None:
         path = standin_path(family.name, home=home)
         if read_manifest(path) is None:

@@ -24,6 +24,7 @@ from hubkit.errors import ValidationError
 from hubkit.store.base import Store
 from hubkit.train import hardware as hw
 from hubkit.train import lora
+from hubkit.train import quantization as quant
 from hubkit.train.failures import free_device_memory
 from hubkit.train.models import check_chat_template, default_targets, family_of, load_base
 from hubkit.train.spec import TrainSpec
@@ -95,7 +96,9 @@ def human_bytes(n: int) -> str:
 
 
 def estimate_memory(*, config: Any, parameters: int, trainable: int, spec: TrainSpec, precision: str,
-                    seq_len: int) -> MemoryEstimate:
+                    seq_len: int, quantized: int = 0) -> MemoryEstimate:
+    """``quantized`` of the ``parameters`` are linear weights that ``spec.quantization`` shrinks;
+    with a quantized base, peft keeps the remaining weights (norms, embeddings) in fp32."""
     width = 4 if precision == "fp32" else 2
     hidden = int(config.hidden_size)
     layers = int(config.num_hidden_layers)
@@ -108,13 +111,30 @@ def estimate_memory(*, config: Any, parameters: int, trainable: int, spec: Train
         activations = int(layers * per_layer + s * b * hidden * (34 + 5 * heads * s / hidden) * scale)
     else:
         activations = int(layers * s * b * hidden * (34 + 5 * heads * s / hidden) * scale)
+    if spec.quantization == "none":
+        weights = parameters * width
+    else:
+        weights = int(quantized * quant.BYTES_PER_WEIGHT[spec.quantization] + (parameters - quantized) * 4)
     return MemoryEstimate(
-        weights=parameters * width,
+        weights=weights,
         adapter=trainable * 4 * 2,
         optimizer=trainable * 4 * OPTIMIZER_STATES.get(spec.optimizer, 2),
         activations=activations,
         logits=b * s * vocab * 4 * 3,
     )
+
+
+def _loaded_quantized(model: torch.nn.Module) -> tuple[int, int]:
+    """(weights a bitsandbytes load quantized, how many of them its packed tensors' sizes miss):
+    a 4-bit tensor holds two weights per byte, so its ``numel`` counts half of them."""
+    total = missed = 0
+    for param in model.parameters():
+        if type(param).__name__ == "Params4bit":
+            total += 2 * param.numel()
+            missed += param.numel()
+        elif param.dtype == torch.int8:
+            total += param.numel()
+    return total, missed
 
 
 def _measure_step(model: torch.nn.Module, *, spec: TrainSpec, seq_len: int, vocab: int,
@@ -153,14 +173,25 @@ def preflight(spec: TrainSpec, *, device: str | hw.DeviceInfo | None = None, sto
     dev = device if isinstance(device, hw.DeviceInfo) else hw.detect_device(device)
     precision = hw.resolve_precision(spec.precision, dev)
     measure = measure and not described  # a described device cannot be timed
+    quant.check(spec.quantization, dev, loads_here=not described)
     warnings: list[str] = []
     model, tokenizer = load_base(spec.base_model, **(
-        {"dtype": hw.torch_dtype(precision)} if described else hw.load_arguments(dev, precision)))
+        {"dtype": hw.torch_dtype(precision)} if described
+        else {**hw.load_arguments(dev, precision), **quant.load_arguments(spec.quantization, precision)}))
+    if described:  # loaded unquantized: count the weights a quantized load would shrink
+        quantized = quant.quantized_parameters(model) if spec.quantization != "none" else 0
+    else:
+        quantized = 0  # counted on the quantized model below
+        model = quant.prepare(model, quantization=spec.quantization,
+                              gradient_checkpointing=spec.gradient_checkpointing)
     targets = spec.target_modules or default_targets(family_of(spec.base_model), mlp=spec.target_mlp)
     lora.check_targets(targets, model, architecture=type(model).__name__)
     peft_model = lora.attach(model, spec, targets)
     parameters, trainable = lora.count_parameters(peft_model)
     parameters -= trainable
+    if spec.quantization != "none" and not described:
+        quantized, missed = _loaded_quantized(peft_model)
+        parameters += missed
 
     if spec.dataset.dataset_id is not None:
         if store is None:
@@ -186,7 +217,7 @@ def preflight(spec: TrainSpec, *, device: str | hw.DeviceInfo | None = None, sto
     total_steps = spec.max_steps or max(1, math.ceil(steps_per_epoch * (spec.num_epochs or 1)))
 
     memory = estimate_memory(config=model.config, parameters=parameters, trainable=trainable, spec=spec,
-                             precision=precision, seq_len=seq_len)
+                             precision=precision, seq_len=seq_len, quantized=quantized)
     fits = memory.total <= dev.available_memory
     if measure:
         seconds_per_step = _measure_step(peft_model, spec=spec, seq_len=seq_len,

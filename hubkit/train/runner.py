@@ -25,16 +25,17 @@ from peft import PeftModel
 from transformers import PrinterCallback, Trainer, TrainingArguments, set_seed
 
 from hubkit.archive import Archive, open_archive
+from hubkit.catalog import registered_base
 from hubkit.config import load_settings
 from hubkit.data import IGNORE_INDEX, tokenize_for_causal_lm
 from hubkit.errors import TrainingError, ValidationError
-from hubkit.catalog import registered_base
 from hubkit.store import LocalStore
 from hubkit.store.base import Store
 from hubkit.store.records import BaseModelRecord, RunRecord
 from hubkit.train import artifacts as art
 from hubkit.train import failures, inputs, lora
 from hubkit.train import hardware as hw
+from hubkit.train import quantization as quant
 from hubkit.train.checkpoints import (
     ArchivedCheckpoint,
     CheckpointRecorder,
@@ -172,7 +173,9 @@ def _parent_adapter(parent: RunRecord, *, archive: Archive) -> Path:
 def _prepare_model(spec: TrainSpec, *, parent_adapter: Path | None, device: hw.DeviceInfo, precision: str,
                    architecture: str, family: str) -> tuple[PeftModel, Any]:
     """Base model with a fresh adapter, or with the parent's adapter to train further."""
-    model, tokenizer = load_base(spec.base_model, **hw.load_arguments(device, precision))
+    model, tokenizer = load_base(spec.base_model, **hw.load_arguments(device, precision),
+                                 **quant.load_arguments(spec.quantization, precision))
+    model = quant.prepare(model, quantization=spec.quantization, gradient_checkpointing=spec.gradient_checkpointing)
     set_seed(spec.seed)
     if parent_adapter is not None:
         return PeftModel.from_pretrained(model, str(parent_adapter), is_trainable=True), tokenizer
@@ -342,6 +345,7 @@ def run(spec: TrainSpec | Mapping[str, Any], *, store: Store, owner: str, execut
     archive = archive or open_archive()
     dev = hw.detect_device(device)
     precision = hw.resolve_precision(spec.precision, dev)
+    quant.check(spec.quantization, dev)
     parent = store.get_run(parent_model_id, viewer=owner) if parent_model_id is not None else None
     if parent is not None and parent.base_model_key and spec.base_model != parent.base_model_key:
         raise ValidationError(

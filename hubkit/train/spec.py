@@ -19,6 +19,7 @@ Precision = Literal["auto", "fp32", "bf16", "fp16"]
 Scheduler = Literal["linear", "cosine", "constant", "constant_with_warmup", "cosine_with_restarts",
                     "polynomial", "inverse_sqrt"]
 Optimizer = Literal["adamw_torch", "adafactor", "sgd", "adagrad"]
+Quantization = Literal["none", "8bit", "4bit"]
 
 
 def _f(default: Any, help: str, *, level: str = "advanced", label: str | None = None, **bounds: Any) -> Any:
@@ -151,6 +152,10 @@ class TrainSpec(BaseModel):
     # --- hardware -------------------------------------------------------------
     precision: Precision = _f("auto", "Number format for training: auto picks fp32 on CPU, bf16 on GPUs "
                               "that support it and fp16 on the others.", label="Precision")
+    quantization: Quantization = _f(
+        "none", "Load the frozen base model in 4-bit or 8-bit (QLoRA) so a bigger model fits on a smaller "
+        "GPU; the adapter itself still trains at full precision. Needs an NVIDIA GPU; 'none' keeps the "
+        "base at the training precision.", label="Quantization")
     gradient_checkpointing: bool = _f(False, "Recompute activations instead of storing them: much less "
                                       "memory, about a third slower.", label="Gradient checkpointing")
     merge_after: bool = _f(False, "Also save a full model with the adapter merged in (bigger download, "
