@@ -7,7 +7,8 @@ first) it trains ``--steps`` LoRA steps through ``hubkit.train.run``, lets the
 platform's evaluation path score the run with ``--limit`` items per task,
 generates 32 demo tokens, and reports the device, the dtype each part used and
 the peak GPU memory of training next to the pre-flight estimate
-(``hubkit.train.preflight``). A stand-in base is built first if needed (a few
+(``hubkit.train.preflight``); then QLoRA (``bench/gpu_qlora.py``): the same base
+trained with its weights unquantized, 8-bit and 4-bit. A stand-in base is built first if needed (a few
 minutes); a real catalog id is used when its weights are in the Hugging Face
 cache. Without a GPU it says so and exits 0, so it can run anywhere.
 """
@@ -96,8 +97,18 @@ def main() -> int:
     (net, _tok), = demo._cache.values()
     print(f"demo: {len(pieces)} pieces in {demo_s:.2f} s on {net.device} in {next(net.parameters()).dtype}, "
           f"peak GPU memory {_gib(torch.cuda.max_memory_allocated())}: {''.join(pieces)!r}")
+    from bench.gpu_qlora import check_qlora
+
+    store.ensure_user("bench", role="developer")
+    qlora = check_qlora(store=store, base=args.base, steps=min(args.steps, 12))
+    for line in qlora:
+        print(f"qlora {line['quantization']:>4}: {line['outcome']} in {line['steps']} steps, "
+              f"{line['quantized_layers']} bitsandbytes layers, peak {_gib(line['peak_bytes'])} vs estimate "
+              f"{_gib(line['estimate_bytes'])}, final loss {line['final_loss']} "
+              f"(unquantized {line['unquantized_final_loss']}){'' if line['ok'] else '  FAILED'}")
     print(f"total {time.perf_counter() - started:.0f} s; home {home}")
     ok = result.outcome == "success" and bool(scored) and str(net.device).startswith("cuda")
+    ok = ok and all(line["ok"] for line in qlora)
     return 0 if ok else 1
 
 

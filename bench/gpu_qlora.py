@@ -4,8 +4,9 @@ For each setting the check trains a few steps through ``hubkit.train.run`` (the
 run is recorded like any other) and reports: the outcome, whether the base's
 linear layers really are bitsandbytes layers, the peak GPU memory of the run
 next to the pre-flight estimate, and the final loss next to an unquantized run
-of the same spec. ``check_qlora()`` is what ``bench/gpu_check.py`` calls; run
-alone it prints one JSON line per setting and exits non-zero on a failed check.
+of the same spec. ``bench/gpu_check.py`` calls ``check_qlora()`` on its own hub;
+run alone it prints one JSON line per setting and exits non-zero on a failed
+check (and refuses without a GPU).
 
     .venv/bin/python bench/gpu_qlora.py [--steps 12]
 """
@@ -30,24 +31,24 @@ def _quantized_layers(model: Any) -> int:
     return sum(isinstance(m, bnb.nn.Linear4bit | bnb.nn.Linear8bitLt) for m in model.modules())
 
 
-def check_qlora(*, steps: int = 12, home: Path | None = None) -> list[dict[str, Any]]:
-    """Train the stand-in with quantization none, 8bit and 4bit on ``cuda:0``; one result per setting."""
+def check_qlora(*, store: Any, base: str = "llama3-standin", steps: int = 12) -> list[dict[str, Any]]:
+    """Train ``base`` with quantization none, 8bit and 4bit on the GPU; one result per setting.
+
+    ``store`` knows ``base`` (its stand-in built, or its weights in the cache) and a user "bench"."""
     import torch
 
     from hubkit.train import preflight, run
 
     if not torch.cuda.is_available():
         raise RuntimeError("the QLoRA check needs a CUDA GPU")
-    home = home or Path(tempfile.mkdtemp(prefix="hubkit-qlora-"))
-    store = set_up(home)
     results = []
     baseline_loss = None
     for bits in ("none", "8bit", "4bit"):
-        spec = spec_for(steps, quantization=bits)
-        estimate = preflight(spec, device="cuda:0", store=store, measure=False).estimated_peak_memory
+        spec = spec_for(steps, base_model=base, quantization=bits)
+        estimate = preflight(spec, store=store, measure=False).estimated_peak_memory
         torch.cuda.empty_cache()
         torch.cuda.reset_peak_memory_stats()
-        result = run(spec, store=store, owner="bench", device="cuda:0")
+        result = run(spec, store=store, owner="bench")
         peak = torch.cuda.max_memory_allocated()
         layers = _quantized_layers(result.model.base_model.model) if result.model is not None else 0
         if bits == "none":
@@ -65,7 +66,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--steps", type=int, default=12)
     args = parser.parse_args()
-    results = check_qlora(steps=args.steps)
+    store = set_up(Path(tempfile.mkdtemp(prefix="hubkit-qlora-")))
+    results = check_qlora(store=store, steps=args.steps)
     for line in results:
         print(json.dumps(line))
     return 0 if all(r["ok"] for r in results) else 1
