@@ -4,6 +4,11 @@ Works on any fsspec URL (a local folder by default). Names given by users are
 never part of a path; the hash is checked again on every read, so a tampered
 or truncated file is an error, never silently served. Writes go to a temporary
 name first and are renamed into place.
+
+Two namespaces: uploaded datasets and model artefacts live at the root;
+executed notebooks live under ``notebooks/`` (:data:`NOTEBOOKS`). A job's
+``archive:<sha256>`` reference is looked up only among notebooks, so uploaded
+data can never be run as code, whatever its bytes are.
 """
 from __future__ import annotations
 
@@ -22,6 +27,8 @@ import fsspec
 from hubkit.errors import ArchiveIntegrityError, NotFound, UnsafePath
 
 _HEX = re.compile(r"^[0-9a-f]{64}$")
+NOTEBOOKS = "notebooks"
+NAMESPACES = (NOTEBOOKS,)
 _CHUNK = 1 << 20
 
 
@@ -97,8 +104,7 @@ class Archive:
         tmp = dest.with_name(dest.name + f".{secrets.token_hex(4)}.part")
         try:
             with open(tmp, "wb") as out:
-                for chunk in self.iter_bytes(digest):
-                    out.write(chunk)
+                out.writelines(self.iter_bytes(digest))
             tmp.replace(dest)
         finally:
             tmp.unlink(missing_ok=True)
@@ -143,19 +149,23 @@ def safe_join(root: Path, name: str) -> Path:
     return target
 
 
-def open_archive(root: str | None = None) -> Archive:
+def open_archive(root: str | None = None, *, namespace: str | None = None) -> Archive:
     """The archive at ``root``; by default the configured one, or the service's for user code.
 
     Code that talks to the service (``HUBKIT_SERVICE_URL``) and names no archive of its own
     is user code: it reaches the platform's archive only through the service.
+    ``namespace=NOTEBOOKS``: the executed notebooks.
     """
     from hubkit.config import load_settings
 
-    if root:
-        return Archive(root)
-    settings = load_settings()
-    if settings.service_url and not settings.archive_url:
-        from hubkit.store.api_archive import ApiArchive
+    if namespace is not None and namespace not in NAMESPACES:
+        raise UnsafePath(f"{namespace!r} is not an archive namespace.")
+    base = root
+    if not base:
+        settings = load_settings()
+        if settings.service_url and not settings.archive_url:
+            from hubkit.store.api_archive import ApiArchive
 
-        return ApiArchive(settings.service_url)
-    return Archive(settings.archive_root)
+            return ApiArchive(settings.service_url, namespace=namespace)
+        base = settings.archive_root
+    return Archive(f"{base.rstrip('/')}/{namespace}" if namespace else base)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hubkit.archive import Archive, open_archive
+from hubkit.archive import NOTEBOOKS, Archive, open_archive
 from hubkit.errors import Conflict, DataValidationError, HubkitError, NotFound, PermissionDenied
 from hubkit.hub.session import AppSession
 from hubkit.store import LocalStore
@@ -342,5 +342,5 @@ def open_in_lab(*, session: AppSession, run: int | str, archive: Archive | None 
         raise NotFound(f"The run {record.slug!r} has no notebook file name.")
     dest = lab_root() / LAB_FOLDER / f"{record.slug}.ipynb"
     dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_bytes((archive or open_archive()).get_bytes(str(digest)))
+    dest.write_bytes((archive or open_archive(namespace=NOTEBOOKS)).get_bytes(str(digest)))
     return f"{os.environ.get(LAB_URL_ENV) or LAB_URL}/{LAB_FOLDER}/{record.slug}.ipynb"

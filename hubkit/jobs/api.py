@@ -61,11 +61,16 @@ def parse_resources(resources: Mapping[str, Any] | None) -> Resources:
 
 def submit(*, notebook: str, parameters: Mapping[str, Any], owner: str,
            resources: Mapping[str, Any] | None = None, store: Store | None = None,
-           settings: Settings | None = None, kind: str | None = None) -> JobRecord:
-    """Queue ``notebook`` with ``parameters`` for ``owner``; raises before queueing on bad input."""
+           settings: Settings | None = None, kind: str | None = None, allow_paths: bool = True) -> JobRecord:
+    """Queue ``notebook`` with ``parameters`` for ``owner``; raises before queueing on bad input.
+
+    Only notebooks ``owner`` may run are accepted (see ``notebooks.check_may_run``);
+    ``allow_paths=False`` (the service) also refuses paths to ``.ipynb`` files.
+    """
     store, settings = _context(store, settings)
-    source = notebooks.resolve(notebook, settings=settings)
-    params = validate_parameters(source, parameters, store=store)
+    notebooks.check_may_run(notebook, owner=owner, store=store, allow_paths=allow_paths)
+    source = notebooks.resolve(notebook, settings=settings, allow_paths=allow_paths)
+    params = validate_parameters(source, parameters, store=store, owner=owner)
     res = parse_resources(resources)
     executor = executor_for(settings.executor, store=store, settings=settings)
     executor.check_resources(res)

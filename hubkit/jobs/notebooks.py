@@ -9,6 +9,12 @@ user text:
 - ``archive:<sha256>``: an archived notebook, exactly as it ran before (reruns);
 - a path to an ``.ipynb`` file (developers on their own machine).
 
+A job is code execution, so what a job may run is the security boundary
+(:func:`check_may_run`): the platform notebooks, gallery templates, or the
+executed notebook of a run or job its owner owns. Any other ``archive:``
+reference answers exactly as a missing one does, and archived notebooks are
+read only from the archive's notebook namespace, never where uploads live.
+
 Each notebook carries ``metadata.hubkit`` = ``{name, version, description,
 kind}``; ``kind`` picks the extra checks its parameters get before a job is
 queued, and templates are recorded under their name and version.
@@ -26,9 +32,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from hubkit.archive import open_archive
+from hubkit.archive import NOTEBOOKS, open_archive
 from hubkit.config import Settings
 from hubkit.errors import JobError, NotFound, UnsafePath, ValidationError
+from hubkit.store import Store
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PLATFORM_NOTEBOOKS = REPO_ROOT / "notebooks"
@@ -96,11 +103,12 @@ def resolve(ref: str, *, settings: Settings, allow_paths: bool = True) -> Notebo
                 return load(candidate, ref=ref)
         raise NotFound(f"There is no template called {name!r}.")
     if ref.startswith("archive:"):
-        digest = ref.removeprefix("archive:")
-        if not _HASH.match(digest):
-            raise UnsafePath(f"{digest!r} is not a content hash.")
+        digest = _digest(ref)
         target = settings.home / "jobs" / "sources" / f"{digest}.ipynb"
-        open_archive(settings.archive_root).get_to_file(digest, target)  # hash verified on every read
+        try:  # hash verified on every read
+            open_archive(settings.archive_root, namespace=NOTEBOOKS).get_to_file(digest, target)
+        except NotFound:
+            raise _no_archived(digest) from None
         return load(target, ref=ref)
     if allow_paths and ref.endswith(".ipynb"):
         path = Path(ref).expanduser().resolve()
@@ -109,6 +117,44 @@ def resolve(ref: str, *, settings: Settings, allow_paths: bool = True) -> Notebo
         return load(path, ref=str(path))
     raise NotFound(
         f"There is no notebook {ref!r}: use 'train', 'evaluate', 'template:<name>' or a path to an .ipynb file.")
+
+
+def _digest(ref: str) -> str:
+    digest = ref.removeprefix("archive:")
+    if not _HASH.match(digest):
+        raise UnsafePath(f"{digest!r} is not a content hash.")
+    return digest
+
+
+def _no_archived(digest: str) -> NotFound:
+    # one answer for "never archived", "not a notebook" and "not yours": nothing leaks
+    return NotFound(f"There is no archived notebook {digest}.")
+
+
+def check_may_run(ref: str, *, owner: str, store: Store, allow_paths: bool = True) -> None:
+    """Raise ``NotFound`` unless ``owner`` may run ``ref`` as a job.
+
+    Allowed: ``train`` / ``evaluate``, ``template:<name>``, a path when
+    ``allow_paths`` (the operator's own command line), and ``archive:<sha256>``
+    only when that hash is the executed notebook of a run or job ``owner``
+    owns: running someone else's archived notebook would run their code as
+    ``owner``.
+    """
+    ref = (ref or "").strip()
+    if ref in BUILTIN or ref.startswith("template:") or (allow_paths and ref.endswith(".ipynb")):
+        return
+    if not ref.startswith("archive:"):
+        raise NotFound(f"There is no notebook {ref!r}: use 'train', 'evaluate' or 'template:<name>'.")
+    digest = _digest(ref)
+    for made in store.list_notebook_runs(archive_hash=digest):
+        try:
+            if made.model_id is not None and store.get_run(made.model_id, viewer=owner).owner == owner:
+                return
+            if made.job_id is not None and store.get_job(made.job_id).owner == owner:
+                return
+        except NotFound:  # hidden from this store's caller: not theirs either
+            continue
+    raise _no_archived(digest)
 
 
 def load(path: Path, *, ref: str) -> NotebookSource:

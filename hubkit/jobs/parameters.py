@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import pydantic
 import yaml
 
-from hubkit.errors import NotFound, ValidationError
+from hubkit.errors import ValidationError
 from hubkit.jobs.notebooks import NotebookSource, Parameter
 from hubkit.store import Store
 
@@ -67,8 +67,13 @@ def _check_type(source: NotebookSource, param: Parameter, value: Any) -> None:
         field=param.name)
 
 
-def validate(source: NotebookSource, given: Mapping[str, Any], *, store: Store) -> dict[str, Any]:
-    """Return the parameters to inject; raise ``ValidationError`` on the first problem."""
+def validate(source: NotebookSource, given: Mapping[str, Any], *, store: Store,
+             owner: str | None = None) -> dict[str, Any]:
+    """Return the parameters to inject; raise ``ValidationError`` on the first problem.
+
+    Ids given to the notebook are checked for ``owner`` like every id a caller
+    passes: one they may not see raises ``NotFound``, exactly as a missing one.
+    """
     if not source.parameters:
         raise ValidationError(
             f"{source.name} has no cell tagged 'parameters', so it cannot run as a job "
@@ -81,11 +86,26 @@ def validate(source: NotebookSource, given: Mapping[str, Any], *, store: Store) 
     params = dict(given)
     for name, value in params.items():
         _check_type(source, source.parameters[name], value)
+    _check_ids(params, store, owner)
     check = KIND_CHECKS.get(source.kind)
     if check is not None:
         effective = {name: p.default for name, p in source.parameters.items()} | params
         check(source, effective, store)
     return params
+
+
+# parameters that name a record, in every notebook: the job's owner must be able to see it
+RUN_ID_PARAMETERS = ("run_id", "parent_model_id")
+DATASET_ID_PARAMETERS = ("dataset_id",)
+
+
+def _check_ids(values: Mapping[str, Any], store: Store, owner: str | None) -> None:
+    for name in RUN_ID_PARAMETERS:
+        if values.get(name) is not None:
+            store.get_run(values[name], viewer=owner)
+    for name in DATASET_ID_PARAMETERS:
+        if values.get(name) is not None:
+            store.get_dataset(values[name], viewer=owner)
 
 
 # --- kind-specific checks ----------------------------------------------------------
@@ -125,17 +145,7 @@ def _check_train(source: NotebookSource, values: Mapping[str, Any], store: Store
                                   field=name, detail=str(exc)) from None
 
 
-def _check_evaluate(source: NotebookSource, values: Mapping[str, Any], store: Store) -> None:
-    _check_base_model(source, values, store)
-    run_id = values.get("run_id")
-    if run_id is not None:
-        try:
-            store.get_run(run_id)
-        except NotFound:
-            raise ValidationError(f"There is no run {run_id} to evaluate.", field="run_id") from None
-
-
 KIND_CHECKS: dict[str, Callable[[NotebookSource, Mapping[str, Any], Store], None]] = {
     "train": _check_train,
-    "evaluate": _check_evaluate,
+    "evaluate": _check_base_model,
 }

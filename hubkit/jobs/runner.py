@@ -20,7 +20,7 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from hubkit.archive import open_archive
+from hubkit.archive import NOTEBOOKS, open_archive
 from hubkit.config import Settings, load_settings
 from hubkit.errors import Conflict, HubkitError
 from hubkit.jobs import context, notebooks
@@ -159,7 +159,7 @@ def run_job(job_id: int, *, settings: Settings | None = None, store: Store | Non
         signal.signal(signal.SIGTERM, previous)
 
     archived = output if output.exists() else source.path
-    digest = open_archive(settings.archive_root).put_file(archived)
+    digest = open_archive(settings.archive_root, namespace=NOTEBOOKS).put_file(archived)
     run_ids = owned_runs(store, job, context.reported_runs(runs_file))
     cancelled = cancel_file.exists() or store.get_job(job_id).state.value == "cancelled"
     for run_id in run_ids or [None]:

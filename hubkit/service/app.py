@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from hubkit.archive import Archive
 from hubkit.config import Settings, load_settings
 from hubkit.errors import Conflict, ValidationError
+from hubkit.service.access import mark_platform_routes
 from hubkit.service.auth import Authenticator, Identity, default_authenticator
 from hubkit.service.errors import Unauthenticated, error_body, install_handlers
 from hubkit.service.job_auth import JobTokenAuthenticator
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None,
     _install_guards(app)
     api = APIRouter(prefix=prefix)
     for router in ROUTERS:
+        mark_platform_routes(router)
         api.include_router(router)
     api.add_api_route("/health", _health, methods=["GET"], tags=["service"], response_model=dict[str, str])
     app.include_router(api)

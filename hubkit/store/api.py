@@ -186,11 +186,11 @@ class ApiStore(Store):
         raise_for_error(response)
         return DatasetRecord.model_validate(response.json()["dataset"])
 
-    def get_dataset(self, dataset_id: int) -> DatasetRecord:
-        return self._one(DatasetRecord, "GET", f"/datasets/{int(dataset_id)}")
+    def get_dataset(self, dataset_id: int, *, viewer: str | None = None) -> DatasetRecord:
+        return self._one(DatasetRecord, "GET", f"/datasets/{int(dataset_id)}", who=viewer)
 
-    def list_datasets(self) -> list[DatasetRecord]:
-        return self._many(DatasetRecord, "GET", "/datasets")
+    def list_datasets(self, *, viewer: str | None = None) -> list[DatasetRecord]:
+        return self._many(DatasetRecord, "GET", "/datasets", who=viewer)
 
     def dataset_item_hashes(self, dataset_id: int) -> set[str]:
         return set(self._call("GET", f"/datasets/{int(dataset_id)}/item-hashes"))
@@ -357,9 +357,10 @@ class ApiStore(Store):
         return self._many(CapabilityFlagRecord, "GET", "/capability-flags", params={"run_id": run_id})
 
     def list_notebook_runs(self, *, model_id: int | None = None, job_id: int | None = None,
-                           rerun_of: int | None = None) -> list[NotebookRunRecord]:
+                           rerun_of: int | None = None, archive_hash: str | None = None) -> list[NotebookRunRecord]:
         return self._many(NotebookRunRecord, "GET", "/notebook-runs",
-                          params={"model_id": model_id, "job_id": job_id, "rerun_of": rerun_of})
+                          params={"model_id": model_id, "job_id": job_id, "rerun_of": rerun_of,
+                                  "archive_hash": archive_hash})
 
     def get_notebook_run(self, notebook_run_id: int) -> NotebookRunRecord:
         return self._one(NotebookRunRecord, "GET", f"/notebook-runs/{int(notebook_run_id)}")

@@ -24,14 +24,20 @@ _CHUNK = 1 << 20
 class ApiArchive(Archive):
     """The :class:`Archive` contract over the service at ``url`` (the folder helpers are inherited)."""
 
-    def __init__(self, url: str, *, token: str | None = None, timeout_s: float = 600.0) -> None:
+    def __init__(self, url: str, *, token: str | None = None, timeout_s: float = 600.0,
+                 namespace: str | None = None) -> None:
         token = token or os.environ.get("JUPYTERHUB_API_TOKEN")
         if not token:
             raise errors.ConfigError("The archive through the service needs a token (JUPYTERHUB_API_TOKEN).")
         self._client = httpx.Client(base_url=url.rstrip("/") + "/v1", timeout=timeout_s,
                                     headers={"Authorization": f"token {token}"})
+        self._objects = f"/archive/{namespace}" if namespace else "/archive"
+        self._read_only = namespace is not None  # executed notebooks are archived by the platform only
 
     def put_stream(self, stream: BinaryIO) -> str:
+        if self._read_only:
+            raise errors.PermissionDenied("Only the platform archives executed notebooks.")
+
         def body() -> Iterator[bytes]:
             while chunk := stream.read(_CHUNK):
                 yield chunk
@@ -42,7 +48,7 @@ class ApiArchive(Archive):
 
     def exists(self, digest: str) -> bool:
         self._path(digest)
-        with self._client.stream("GET", f"/archive/{digest}") as response:
+        with self._client.stream("GET", f"{self._objects}/{digest}") as response:
             if response.status_code == 404:
                 return False
             raise_for_error(response)
@@ -52,7 +58,7 @@ class ApiArchive(Archive):
         self._path(digest)
         check = hashlib.sha256()
         pending: bytes | None = None
-        with self._client.stream("GET", f"/archive/{digest}") as response:
+        with self._client.stream("GET", f"{self._objects}/{digest}") as response:
             if not response.is_success:
                 response.read()
                 raise_for_error(response)

@@ -63,10 +63,12 @@ class Store(ABC):
         """Record a validated dataset; the same owner and fingerprint return the existing row."""
 
     @abstractmethod
-    def get_dataset(self, dataset_id: int) -> DatasetRecord: ...
+    def get_dataset(self, dataset_id: int, *, viewer: str | None = None) -> DatasetRecord:
+        """``viewer`` as for runs: None sees all; else shared examples, own datasets (all for
+        researchers and admins). A dataset hidden from ``viewer`` raises ``NotFound``."""
 
     @abstractmethod
-    def list_datasets(self) -> list[DatasetRecord]: ...
+    def list_datasets(self, *, viewer: str | None = None) -> list[DatasetRecord]: ...
 
     @abstractmethod
     def dataset_item_hashes(self, dataset_id: int) -> set[str]: ...
@@ -203,7 +205,7 @@ class Store(ABC):
 
     @abstractmethod
     def list_notebook_runs(self, *, model_id: int | None = None, job_id: int | None = None,
-                           rerun_of: int | None = None) -> list[NotebookRunRecord]: ...
+                           rerun_of: int | None = None, archive_hash: str | None = None) -> list[NotebookRunRecord]: ...
 
     @abstractmethod
     def get_notebook_run(self, notebook_run_id: int) -> NotebookRunRecord: ...

@@ -135,6 +135,22 @@ class LocalStore(Store):
         user = session.scalar(select(m.User).where(m.User.username == viewer))
         return user is not None and (user.id == model.owner_id or user.role == m.Role.admin)
 
+    @staticmethod
+    def _can_read_dataset(session: Session, dataset: m.Dataset, viewer: str | None) -> bool:
+        """Shared examples (no owner) are everyone's; else the owner, researchers and admins."""
+        if viewer is None or dataset.owner_id is None:
+            return True
+        if viewer == ANONYMOUS:
+            return False
+        user = session.scalar(select(m.User).where(m.User.username == viewer))
+        return user is not None and (user.id == dataset.owner_id or user.role in (m.Role.admin, m.Role.researcher))
+
+    def _dataset(self, session: Session, dataset_id: int, viewer: str | None) -> m.Dataset:
+        row = session.get(m.Dataset, dataset_id)
+        if row is None or not self._can_read_dataset(session, row, viewer):
+            raise NotFound(f"There is no dataset {dataset_id}.")  # hidden answers like missing
+        return row
+
     def _check_owner(self, session: Session, model: m.Model, actor: str | None) -> None:
         if actor is None:
             return
@@ -226,8 +242,8 @@ class LocalStore(Store):
                 else m.Dataset.owner_id == owner_id))
             if existing is not None:
                 return DatasetRecord.model_validate(existing)
-            if parent_dataset_id is not None and session.get(m.Dataset, parent_dataset_id) is None:
-                raise NotFound(f"There is no dataset {parent_dataset_id}.")
+            if parent_dataset_id is not None:
+                self._dataset(session, parent_dataset_id, owner)
             row = m.Dataset(owner_id=owner_id, name=name, fingerprint=fingerprint, format=format,
                             source=source, n_rows=n_rows, stats=stats_json, archive_hash=archive_hash,
                             parent_dataset_id=parent_dataset_id, licence=licence, created_at=_now())
@@ -239,17 +255,15 @@ class LocalStore(Store):
 
         return self._write(fn)
 
-    def get_dataset(self, dataset_id: int) -> DatasetRecord:
-        def fn(session: Session) -> DatasetRecord:
-            row = session.get(m.Dataset, dataset_id)
-            if row is None:
-                raise NotFound(f"There is no dataset {dataset_id}.")
-            return DatasetRecord.model_validate(row)
+    def get_dataset(self, dataset_id: int, *, viewer: str | None = None) -> DatasetRecord:
+        return self._query(lambda s: DatasetRecord.model_validate(self._dataset(s, dataset_id, viewer)))
+
+    def list_datasets(self, *, viewer: str | None = None) -> list[DatasetRecord]:
+        def fn(session: Session) -> list[DatasetRecord]:
+            rows = session.scalars(select(m.Dataset).order_by(m.Dataset.id))
+            return [DatasetRecord.model_validate(d) for d in rows if self._can_read_dataset(session, d, viewer)]
 
         return self._query(fn)
-
-    def list_datasets(self) -> list[DatasetRecord]:
-        return self._query(lambda s: [DatasetRecord.model_validate(d) for d in s.scalars(select(m.Dataset).order_by(m.Dataset.id))])
 
     def dataset_item_hashes(self, dataset_id: int) -> set[str]:
         return self._query(lambda s: set(s.scalars(select(m.DatasetItem.item_hash).where(m.DatasetItem.dataset_id == dataset_id))))
@@ -258,9 +272,7 @@ class LocalStore(Store):
         reason = v.clean_name(reason, what="taint reason")
 
         def fn(session: Session) -> DatasetRecord:
-            row = session.get(m.Dataset, dataset_id)
-            if row is None:
-                raise NotFound(f"There is no dataset {dataset_id}.")
+            row = self._dataset(session, dataset_id, actor)
             if actor is not None:
                 user = self._user(session, actor)
                 if user.role not in (m.Role.admin, m.Role.researcher) and user.id != row.owner_id:
@@ -280,11 +292,8 @@ class LocalStore(Store):
                    template_version: str | None) -> m.Model:
         user = self._user(session, owner)
         fingerprint = None
-        if dataset_id is not None:
-            dataset = session.get(m.Dataset, dataset_id)
-            if dataset is None:
-                raise NotFound(f"There is no dataset {dataset_id}.")
-            fingerprint = dataset.fingerprint
+        if dataset_id is not None:  # the run's owner must be able to read the data it names
+            fingerprint = self._dataset(session, dataset_id, owner).fingerprint
         now = _now()
         model = m.Model(
             slug=f"{v.slug_base(name)}-{secrets.token_hex(3)}", name=name, description=description,
@@ -347,10 +356,11 @@ class LocalStore(Store):
             model = self._new_model(
                 session, owner=owner, name=name_, domain=domain_,
                 base=session.get(m.BaseModel, parent.base_model_id),
-                dataset_id=dataset_id if dataset_id is not None else parent.dataset_id,
-                config=config if config is not None else parent.config, seed=seed,
+                dataset_id=dataset_id, config=config if config is not None else parent.config, seed=seed,
                 executed_by=executed_by, visibility=visibility, hardware=hardware, versions=versions,
                 description=description, template=template, template_version=template_version)
+            if dataset_id is None:  # the parent's data, as its (visible) record already names it
+                model.dataset_id, model.dataset_fingerprint = parent.dataset_id, parent.dataset_fingerprint
             model.parent_model_id = parent.id
             model.parent_relation = relation
             session.flush()
@@ -963,7 +973,7 @@ class LocalStore(Store):
         return self._query(fn)
 
     def list_notebook_runs(self, *, model_id: int | None = None, job_id: int | None = None,
-                           rerun_of: int | None = None) -> list[NotebookRunRecord]:
+                           rerun_of: int | None = None, archive_hash: str | None = None) -> list[NotebookRunRecord]:
         def fn(session: Session) -> list[NotebookRunRecord]:
             stmt = select(m.NotebookRun).order_by(m.NotebookRun.id)
             if model_id is not None:
@@ -972,6 +982,8 @@ class LocalStore(Store):
                 stmt = stmt.where(m.NotebookRun.job_id == job_id)
             if rerun_of is not None:
                 stmt = stmt.where(m.NotebookRun.rerun_of == rerun_of)
+            if archive_hash is not None:
+                stmt = stmt.where(m.NotebookRun.archive_hash == archive_hash)
             return [NotebookRunRecord.model_validate(r) for r in session.scalars(stmt)]
 
         return self._query(fn)

@@ -10,7 +10,7 @@ import json
 
 import pytest
 
-from hubkit.archive import open_archive
+from hubkit.archive import NOTEBOOKS, open_archive
 from hubkit.errors import NotFound
 from hubkit.hub import AppSession, open_in_lab
 from hubkit.hub.building import TrainingJob, train_parameters
@@ -118,7 +118,7 @@ def test_open_in_lab_copies_the_executed_notebook(job_store, tmp_path, monkeypat
     with pytest.raises(NotFound, match="has no executed notebook"):
         open_in_lab(session=session, run=run.id)
     executed = b'{"cells": [], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}'
-    job_store.add_artifacts(run.id, {"notebook": open_archive().put_bytes(executed)})
+    job_store.add_artifacts(run.id, {"notebook": open_archive(namespace=NOTEBOOKS).put_bytes(executed)})
     url = open_in_lab(session=session, run=run.slug)
     assert url == f"/hub/user-redirect/lab/tree/hubkit-runs/{run.slug}.ipynb"
     assert (tmp_path / "lab" / "hubkit-runs" / f"{run.slug}.ipynb").read_bytes() == executed

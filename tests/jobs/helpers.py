@@ -6,7 +6,7 @@ import json
 import time
 from collections.abc import Callable
 
-from hubkit.archive import open_archive
+from hubkit.archive import NOTEBOOKS, open_archive
 from hubkit.config import Settings
 from hubkit.store import LocalStore
 from hubkit.store.records import JobRecord
@@ -23,7 +23,7 @@ def wait_until(predicate: Callable[[], bool], *, timeout_s: float = 60, what: st
 def archived_notebook(store: LocalStore, settings, job: JobRecord) -> dict:  # type: ignore[no-untyped-def]
     """The job's archived notebook, read back through the archive (hash verified) and re-hashed here."""
     (nb_run,) = store.list_notebook_runs(job_id=job.id)
-    data = open_archive(settings.archive_root).get_bytes(nb_run.archive_hash)
+    data = open_archive(settings.archive_root, namespace=NOTEBOOKS).get_bytes(nb_run.archive_hash)
     assert hashlib.sha256(data).hexdigest() == nb_run.archive_hash
     return json.loads(data)
 

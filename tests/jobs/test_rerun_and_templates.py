@@ -38,14 +38,16 @@ def test_rerun_repeats_the_archived_notebook_with_the_same_curve(job_hub: JobHub
     with pytest.raises(NotFound):  # someone else's private run is not there for bob
         jobs.rerun(first.model_id, owner="bob", store=job_hub.store, settings=job_hub.settings)
     job_hub.store.set_visibility(first.model_id, "public", actor="alice")
+    with pytest.raises(NotFound, match="no archived notebook"):  # public, but its code is alice's
+        jobs.rerun(first.model_id, owner="bob", store=job_hub.store, settings=job_hub.settings)
 
-    again = jobs.rerun(first.model_id, owner="bob", store=job_hub.store, settings=job_hub.settings)
+    again = jobs.rerun(first.model_id, owner="alice", store=job_hub.store, settings=job_hub.settings)
     again = jobs.wait(again.id, timeout_s=120, store=job_hub.store, settings=job_hub.settings)
     assert again.state.value == "succeeded", again.error
     assert again.model_id != first.model_id
     old, new = (job_hub.store.get_run(j.model_id) for j in (first, again))
     assert [p["loss"] for p in new.loss_curve_data] == [p["loss"] for p in old.loss_curve_data]
-    assert new.owner == "bob" and new.template == "points"
+    assert new.owner == "alice" and new.template == "points"
     (original,) = job_hub.store.list_notebook_runs(job_id=first.id)
     (repeat,) = job_hub.store.list_notebook_runs(job_id=again.id)
     assert repeat.rerun_of == original.id and repeat.parameters == original.parameters
@@ -121,14 +123,14 @@ def test_publish_requires_a_parameters_cell(job_hub: JobHub, tmp_path: Path) -> 
 
 
 def test_rerun_refuses_a_damaged_archived_notebook(job_hub: JobHub) -> None:
-    from hubkit.archive import open_archive
+    from hubkit.archive import NOTEBOOKS, open_archive
     from hubkit.errors import ArchiveIntegrityError
 
-    digest = open_archive(job_hub.settings.archive_root).put_file(Path(POINTS))
+    digest = open_archive(job_hub.settings.archive_root, namespace=NOTEBOOKS).put_file(Path(POINTS))
     run = job_hub.store.create_run(owner="alice", name="points", domain="general", base_model="llama3-standin")
     job_hub.store.record_notebook_run(notebook=POINTS, parameters={"n_points": 2}, archive_hash=digest,
                                       succeeded=True, model_id=run.id)
-    stored = Path(job_hub.settings.archive_root) / digest[:2] / digest
+    stored = Path(job_hub.settings.archive_root) / NOTEBOOKS / digest[:2] / digest
     stored.write_bytes(stored.read_bytes().replace(b"n_points = 5", b"n_points = 9"))
     with pytest.raises(ArchiveIntegrityError):
         jobs.rerun(run.id, owner="alice", store=job_hub.store, settings=job_hub.settings)

@@ -250,6 +250,34 @@ def test_datasets_are_deduplicated_per_owner_and_taintable(store):
     assert store.taint_dataset(d1.id, reason="licence unclear").tainted == "licence unclear"
 
 
+def test_a_private_dataset_is_hidden_from_others_wherever_its_id_is_passed(store):
+    mine = store.register_dataset(owner="alice", name="mine", fingerprint="cd" * 32, format="text", n_rows=3)
+    shared = store.register_dataset(owner=None, name="example", fingerprint="ef" * 32, format="text", n_rows=3)
+    store.ensure_user("rhea", role="researcher")
+    assert store.get_dataset(mine.id, viewer="alice").id == mine.id
+    assert store.get_dataset(mine.id, viewer="rhea").id == mine.id  # researchers read every dataset
+    assert store.get_dataset(shared.id, viewer="bob").id == shared.id
+    assert [d.id for d in store.list_datasets(viewer="bob")] == [shared.id]
+    with pytest.raises(NotFound, match=f"no dataset {mine.id}"):
+        store.get_dataset(mine.id, viewer="bob")
+    with pytest.raises(NotFound, match=f"no dataset {mine.id}"):  # no fingerprint leaks into bob's run
+        _run(store, owner="bob", dataset_id=mine.id)
+    with pytest.raises(NotFound, match=f"no dataset {mine.id}"):
+        store.register_dataset(owner="bob", name="derived", fingerprint="12" * 32, format="text", n_rows=1,
+                               parent_dataset_id=mine.id)
+    with pytest.raises(NotFound, match=f"no dataset {mine.id}"):
+        store.taint_dataset(mine.id, reason="mine now", actor="bob")
+    with pytest.raises(PermissionDenied):  # shared, so visible, but not bob's to taint
+        store.taint_dataset(shared.id, reason="spam", actor="bob")
+    parent = _run(store, dataset_id=mine.id)
+    store.set_visibility(parent.id, "public", actor="alice")
+    with pytest.raises(NotFound, match=f"no dataset {mine.id}"):
+        store.fork_run(parent.id, owner="bob", name="fork", dataset_id=mine.id)
+    fork = store.fork_run(parent.id, owner="bob", name="fork")  # the parent's data, as its record says
+    assert (fork.dataset_id, fork.dataset_fingerprint) == (mine.id, parent.dataset_fingerprint)
+    assert store.list_runs(viewer="bob", owner="bob")[0].id == fork.id
+
+
 def test_leaderboard_pages_both_ways_and_counts_only_what_it_ranks(store):
     stamp = {"harness": "0.4.13"}
     for i, value in enumerate([0.1, 0.4, 0.3]):
@@ -295,6 +323,7 @@ def test_notebook_runs_record_reruns(store):
     again = store.record_notebook_run(notebook="n.ipynb", parameters={"seed": 1}, archive_hash="b" * 64,
                                       succeeded=True, rerun_of=first.id)
     assert [r.id for r in store.list_notebook_runs(rerun_of=first.id)] == [again.id]
+    assert [r.id for r in store.list_notebook_runs(archive_hash="a" * 64)] == [first.id]
     assert store.get_notebook_run(first.id).archive_hash == "a" * 64
 
 

@@ -5,7 +5,8 @@ sha256; a ``GET`` streams an object back (the client checks the hash again).
 Only logged-in callers; a hash is the capability to read what it names, as it
 is for the platform's own processes. Nothing stored here becomes runnable:
 which notebooks a job may run is decided by the job routes, never by the
-archive.
+archive, and ``PUT`` never reaches the executed notebooks' namespace, which
+``GET /v1/archive/notebooks/{hash}`` reads to whoever may see that notebook's run.
 """
 from __future__ import annotations
 
@@ -17,10 +18,12 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 from starlette.concurrency import iterate_in_threadpool, run_in_threadpool
 
+from hubkit.archive import NOTEBOOKS, open_archive
 from hubkit.data.limits import human_bytes
 from hubkit.errors import NotFound
+from hubkit.service.access import notebook_run_visible
 from hubkit.service.errors import ERROR_RESPONSES, UploadTooLarge
-from hubkit.service.routes._common import CallerDep
+from hubkit.service.routes._common import CallerDep, StoreDep
 
 router = APIRouter(prefix="/v1/archive", tags=["archive"], responses=ERROR_RESPONSES)
 Digest = Annotated[str, Path(pattern=r"^[0-9a-f]{64}$", description="The object's sha256.")]
@@ -54,6 +57,26 @@ async def put_object(request: Request, caller: CallerDep) -> Stored:
         buf.seek(0)
         digest = await run_in_threadpool(request.app.state.archive().put_stream, buf)
     return Stored(digest=digest, size_bytes=size)
+
+
+@router.get(f"/{NOTEBOOKS}/{{notebook_digest}}", response_class=StreamingResponse,
+            responses={200: {"content": {"application/octet-stream": {}}}})
+async def get_notebook(notebook_digest: Digest, request: Request, store: StoreDep,
+                       caller: CallerDep) -> StreamingResponse:
+    """Stream an executed notebook the caller may see: of a model they can see, or of their own job.
+
+    Executed notebooks are their own namespace: written by the platform only, never by ``PUT``.
+    """
+    caller.require_login()
+    digest = notebook_digest
+
+    def visible() -> bool:
+        return any(notebook_run_visible(store, caller, row) for row in store.list_notebook_runs(archive_hash=digest))
+
+    archive = open_archive(request.app.state.settings.archive_root, namespace=NOTEBOOKS)
+    if not await run_in_threadpool(visible) or not await run_in_threadpool(archive.exists, digest):
+        raise NotFound(f"There is no archived notebook {digest}.")
+    return StreamingResponse(iterate_in_threadpool(archive.iter_bytes(digest)), media_type="application/octet-stream")
 
 
 @router.get("/{digest}", response_class=StreamingResponse,

@@ -5,6 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path
 
+from hubkit.service.access import Platform
 from hubkit.service.errors import ERROR_RESPONSES
 from hubkit.service.routes._common import CallerDep, StoreDep
 from hubkit.service.schemas import BaseModelIn, Me, UserIn
@@ -39,8 +40,8 @@ def list_base_models(store: StoreDep) -> list[BaseModelRecord]:
 
 
 @router.put("/base-models/{key}", response_model=BaseModelRecord)
-def upsert_base_model(key: Key, body: BaseModelIn, store: StoreDep, caller: CallerDep) -> BaseModelRecord:
-    caller.require_platform("change the base-model catalog")
+def upsert_base_model(key: Key, body: BaseModelIn, store: StoreDep,
+                      caller: Platform("change the base-model catalog")) -> BaseModelRecord:
     return store.upsert_base_model(key=key, **body.model_dump())
 
 

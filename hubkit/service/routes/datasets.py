@@ -7,7 +7,6 @@ under their sha256, and only after ``hubkit.data`` accepted every row.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
@@ -15,35 +14,16 @@ from starlette.concurrency import run_in_threadpool
 
 from hubkit.data import check_upload_name, prepare_upload
 from hubkit.data.limits import human_bytes
-from hubkit.errors import NotFound, ValidationError
-from hubkit.service.caller import Caller
+from hubkit.errors import ValidationError
 from hubkit.service.errors import ERROR_RESPONSES, UploadTooLarge
 from hubkit.service.routes._common import CallerDep, StoreDep
 from hubkit.service.schemas import DatasetIn, DatasetUploadOut, TaintIn
-from hubkit.store import Store
 from hubkit.store.records import DatasetRecord
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"], responses=ERROR_RESPONSES)
 DatasetId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 _BINARY_BODY = {"requestBody": {"required": True, "content": {
     "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
-
-
-def _reader(store: Store, caller: Caller) -> Callable[[DatasetRecord], bool]:
-    """Who may read dataset records: the platform, owners, researchers and admins; examples are shared."""
-    if caller.trusted:
-        return lambda record: True
-    user = None if caller.anonymous else store.get_user(caller.username or "")
-    if user is not None and user.role.value in ("admin", "researcher"):
-        return lambda record: True
-    return lambda record: record.owner_id is None or (user is not None and record.owner_id == user.id)
-
-
-def _readable(store: Store, caller: Caller, dataset_id: int) -> DatasetRecord:
-    record = store.get_dataset(dataset_id)
-    if not _reader(store, caller)(record):
-        raise NotFound(f"There is no dataset {dataset_id}.")
-    return record
 
 
 @router.put("/upload", response_model=DatasetUploadOut, status_code=201, openapi_extra=_BINARY_BODY)
@@ -100,19 +80,18 @@ def register_dataset(body: DatasetIn, store: StoreDep, caller: CallerDep) -> Dat
 
 @router.get("", response_model=list[DatasetRecord])
 def list_datasets(store: StoreDep, caller: CallerDep) -> list[DatasetRecord]:
-    """The platform sees all; a user their own and the shared examples."""
-    may_read = _reader(store, caller)
-    return [d for d in store.list_datasets() if may_read(d)]
+    """The platform sees all; a user their own and the shared examples (researchers and admins: all)."""
+    return store.list_datasets(viewer=caller.viewer)
 
 
 @router.get("/{dataset_id}", response_model=DatasetRecord)
 def get_dataset(dataset_id: DatasetId, store: StoreDep, caller: CallerDep) -> DatasetRecord:
-    return _readable(store, caller, dataset_id)
+    return store.get_dataset(dataset_id, viewer=caller.viewer)
 
 
 @router.get("/{dataset_id}/item-hashes", response_model=list[str])
 def dataset_item_hashes(dataset_id: DatasetId, store: StoreDep, caller: CallerDep) -> list[str]:
-    _readable(store, caller, dataset_id)
+    store.get_dataset(dataset_id, viewer=caller.viewer)
     return sorted(store.dataset_item_hashes(dataset_id))
 
 
@@ -120,6 +99,4 @@ def dataset_item_hashes(dataset_id: DatasetId, store: StoreDep, caller: CallerDe
 def taint_dataset(dataset_id: DatasetId, body: TaintIn, store: StoreDep, caller: CallerDep) -> DatasetRecord:
     """Mark a dataset (and so every model trained on it) as tainted: owners, researchers, admins."""
     caller.require_login()
-    if not caller.trusted:
-        _readable(store, caller, dataset_id)
     return store.taint_dataset(dataset_id, reason=body.reason, actor=caller.actor)

@@ -10,10 +10,16 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
-from hubkit.errors import NotFound
-from hubkit.service.caller import Caller
+from hubkit.service.access import (
+    Platform,
+    notebook_run_visible,
+    own_job,
+    readable_notebook_run,
+    readable_run,
+    visible_models,
+)
 from hubkit.service.errors import ERROR_RESPONSES
-from hubkit.service.routes._common import CallerDep, StoreDep, readable_run
+from hubkit.service.routes._common import CallerDep, StoreDep
 from hubkit.service.schemas import (
     EvaluationWrite,
     FlagsIn,
@@ -21,7 +27,6 @@ from hubkit.service.schemas import (
     Reaped,
     StampCount,
 )
-from hubkit.store import Store
 from hubkit.store.records import (
     CapabilityFlagRecord,
     EvaluationRecord,
@@ -35,23 +40,10 @@ OptId = Annotated[int | None, Query(ge=1, le=2_147_483_647)]
 Name = Annotated[str, Path(min_length=1, max_length=120)]
 
 
-def _visible_models(store: Store, caller: Caller, ids: set[int]) -> set[int]:
-    """The subset of model ids the caller may see (each checked like a profile read)."""
-    if caller.viewer is None:
-        return ids
-    seen = set()
-    for model_id in ids:
-        try:
-            store.get_run(model_id, viewer=caller.viewer)
-        except NotFound:  # hidden from this caller, or gone
-            continue
-        seen.add(model_id)
-    return seen
 
 
 @router.post("/evaluations", response_model=EvaluationRecord, status_code=201)
-def record_evaluation(body: EvaluationWrite, store: StoreDep, caller: CallerDep) -> EvaluationRecord:
-    caller.require_platform("record benchmark scores")
+def record_evaluation(body: EvaluationWrite, store: StoreDep, caller: Platform("record benchmark scores")) -> EvaluationRecord:
     return store.record_evaluation(evaluation=body.evaluation, model_id=body.model_id,
                                    base_model=body.base_model, executed_by=body.executed_by)
 
@@ -65,13 +57,12 @@ def list_evaluations(store: StoreDep, caller: CallerDep, model_id: OptId = None,
         readable_run(store, caller, model_id)
     base: str | int | None = base_model_id if base_model_id is not None else base_model
     rows = store.list_evaluations(model_id=model_id, base_model=base)
-    visible = _visible_models(store, caller, {r.model_id for r in rows if r.model_id is not None})
+    visible = visible_models(store, caller, {r.model_id for r in rows if r.model_id is not None})
     return [r for r in rows if r.model_id is None or r.model_id in visible]
 
 
 @router.put("/runs/{run_id}/capability-flags", response_model=list[CapabilityFlagRecord])
-def replace_capability_flags(run_id: RunId, body: FlagsIn, store: StoreDep, caller: CallerDep) -> list[CapabilityFlagRecord]:
-    caller.require_platform("set capability flags")
+def replace_capability_flags(run_id: RunId, body: FlagsIn, store: StoreDep, caller: Platform("set capability flags")) -> list[CapabilityFlagRecord]:
     return store.replace_capability_flags(run_id, body.flags)
 
 
@@ -80,7 +71,7 @@ def list_capability_flags(store: StoreDep, caller: CallerDep, run_id: OptId = No
     if run_id is not None:
         readable_run(store, caller, run_id)
     rows = store.list_capability_flags(run_id)
-    visible = _visible_models(store, caller, {r.model_id for r in rows})
+    visible = visible_models(store, caller, {r.model_id for r in rows})
     return [r for r in rows if r.model_id in visible]
 
 
@@ -105,30 +96,34 @@ def leaderboard_stamps(domain: Annotated[str, Path(min_length=1, max_length=40)]
 
 
 @router.post("/reap", response_model=Reaped)
-def reap(store: StoreDep, caller: CallerDep,
+def reap(store: StoreDep, caller: Platform("reap runs"),
          stale_after_s: Annotated[float, Query(ge=0, le=10**9)] = 120.0) -> Reaped:
-    caller.require_platform("reap runs")
     return Reaped(reaped=store.reap(stale_after_s=stale_after_s))
 
 
 @router.post("/notebook-runs", response_model=NotebookRunRecord, status_code=201)
-def record_notebook_run(body: NotebookRunIn, store: StoreDep, caller: CallerDep) -> NotebookRunRecord:
-    caller.require_platform("record notebook runs")
+def record_notebook_run(body: NotebookRunIn, store: StoreDep, caller: Platform("record notebook runs")) -> NotebookRunRecord:
     return store.record_notebook_run(**body.model_dump())
 
 
 @router.get("/notebook-runs", response_model=list[NotebookRunRecord])
 def list_notebook_runs(store: StoreDep, caller: CallerDep, model_id: OptId = None, job_id: OptId = None,
-                       rerun_of: OptId = None) -> list[NotebookRunRecord]:
-    """Executed notebooks: users see those of models they can see."""
-    rows = store.list_notebook_runs(model_id=model_id, job_id=job_id, rerun_of=rerun_of)
-    visible = _visible_models(store, caller, {r.model_id for r in rows if r.model_id is not None})
-    return [r for r in rows if caller.viewer is None or r.model_id in visible]
+                       rerun_of: OptId = None,
+                       archive_hash: Annotated[str | None, Query(max_length=64)] = None) -> list[NotebookRunRecord]:
+    """Executed notebooks: users see those of models they can see and of their own jobs.
+
+    A filter naming a model, job or notebook run the caller may not see answers 404.
+    """
+    if model_id is not None:
+        readable_run(store, caller, model_id)
+    if job_id is not None and caller.viewer is not None:
+        own_job(store, caller, job_id)
+    if rerun_of is not None:
+        readable_notebook_run(store, caller, rerun_of)
+    rows = store.list_notebook_runs(model_id=model_id, job_id=job_id, rerun_of=rerun_of, archive_hash=archive_hash)
+    return [r for r in rows if notebook_run_visible(store, caller, r)]
 
 
 @router.get("/notebook-runs/{notebook_run_id}", response_model=NotebookRunRecord)
 def get_notebook_run(notebook_run_id: RunId, store: StoreDep, caller: CallerDep) -> NotebookRunRecord:
-    row = store.get_notebook_run(notebook_run_id)
-    if caller.viewer is not None and (row.model_id is None or not _visible_models(store, caller, {row.model_id})):
-        raise NotFound(f"There is no notebook run {notebook_run_id}.")
-    return row
+    return readable_notebook_run(store, caller, notebook_run_id)

@@ -11,13 +11,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Query, Request
 
 from hubkit import jobs
-from hubkit.errors import NotFound, PermissionDenied
-from hubkit.jobs import notebooks
-from hubkit.service.caller import Caller
+from hubkit.errors import PermissionDenied
+from hubkit.service.access import Platform, own_job
 from hubkit.service.errors import ERROR_RESPONSES
 from hubkit.service.routes._common import CallerDep, StoreDep
 from hubkit.service.schemas import Claimed, JobLogs, JobRecordIn, JobSubmitIn, JobUpdateIn
-from hubkit.store import Store
 from hubkit.store.records import JobRecord
 
 router = APIRouter(prefix="/v1/jobs", tags=["jobs"], responses=ERROR_RESPONSES)
@@ -25,32 +23,19 @@ JobId = Annotated[int, Path(ge=1, le=2_147_483_647)]
 JobState = Annotated[list[Literal["queued", "running", "succeeded", "failed", "cancelled", "lost"]] | None, Query(max_length=6)]
 
 
-def _own_job(store: Store, caller: Caller, job_id: int) -> JobRecord:
-    """A user sees only their own jobs; someone else's answers 404."""
-    job = store.get_job(job_id)
-    if caller.trusted and caller.viewer is None:
-        return job
-    caller.require_login()
-    user = store.get_user(caller.username or "")
-    if job.owner_id != user.id and user.role.value != "admin":
-        raise NotFound(f"There is no job {job_id}.")
-    return job
-
-
 @router.post("", response_model=JobRecord, status_code=201)
 def submit_job(body: JobSubmitIn, request: Request, store: StoreDep, caller: CallerDep) -> JobRecord:
-    """Run a gallery notebook (train, evaluate, a template) as a job owned by the caller."""
+    """Run a notebook the caller may run (train, evaluate, a template, an archived notebook of
+    their own) as a job owned by the caller; any other notebook answers 404."""
     owner = caller.own_name(None) if not caller.trusted else caller.own_name(caller.act_as)
-    settings = request.app.state.settings
-    # only gallery notebooks ('train', 'evaluate', 'template:<name>', 'archive:<sha256>'), never a path
-    notebooks.resolve(body.notebook, settings=settings, allow_paths=False)
+    # 'train', 'evaluate', 'template:<name>' or the caller's own 'archive:<sha256>', never a path
     return jobs.submit(notebook=body.notebook, parameters=body.parameters, owner=owner,
-                       resources=body.resources, settings=settings, store=store)
+                       resources=body.resources, settings=request.app.state.settings, store=store,
+                       allow_paths=False)
 
 
 @router.post("/records", response_model=JobRecord, status_code=201)
-def create_job(body: JobRecordIn, store: StoreDep, caller: CallerDep) -> JobRecord:
-    caller.require_platform("create job records")
+def create_job(body: JobRecordIn, store: StoreDep, caller: Platform("create job records")) -> JobRecord:
     return store.create_job(**body.model_dump())
 
 
@@ -68,29 +53,27 @@ def list_jobs(store: StoreDep, caller: CallerDep, owner: Annotated[str | None, Q
 
 @router.get("/{job_id}", response_model=JobRecord)
 def get_job(job_id: JobId, store: StoreDep, caller: CallerDep) -> JobRecord:
-    return _own_job(store, caller, job_id)
+    return own_job(store, caller, job_id)
 
 
 @router.patch("/{job_id}", response_model=JobRecord)
-def update_job(job_id: JobId, body: JobUpdateIn, store: StoreDep, caller: CallerDep) -> JobRecord:
-    caller.require_platform("move jobs on")
+def update_job(job_id: JobId, body: JobUpdateIn, store: StoreDep, caller: Platform("move jobs on")) -> JobRecord:
     return store.update_job(job_id, **body.model_dump())
 
 
 @router.post("/{job_id}/claim", response_model=Claimed)
-def claim_job(job_id: JobId, store: StoreDep, caller: CallerDep) -> Claimed:
+def claim_job(job_id: JobId, store: StoreDep, caller: Platform("claim jobs")) -> Claimed:
     """Move a queued job to running: True for exactly one worker."""
-    caller.require_platform("claim jobs")
     return Claimed(claimed=store.claim_job(job_id))
 
 
 @router.post("/{job_id}/cancel", response_model=JobRecord)
 def cancel_job(job_id: JobId, request: Request, store: StoreDep, caller: CallerDep) -> JobRecord:
-    _own_job(store, caller, job_id)
+    own_job(store, caller, job_id)
     return jobs.cancel(job_id, settings=request.app.state.settings, store=store)
 
 
 @router.get("/{job_id}/logs", response_model=JobLogs)
 def job_logs(job_id: JobId, request: Request, store: StoreDep, caller: CallerDep) -> JobLogs:
-    _own_job(store, caller, job_id)
+    own_job(store, caller, job_id)
     return JobLogs(job_id=job_id, text=jobs.logs(job_id, settings=request.app.state.settings, store=store))

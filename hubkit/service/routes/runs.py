@@ -6,9 +6,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
+from hubkit.service.access import Platform, owned_run, readable_run
 from hubkit.service.caller import Caller
 from hubkit.service.errors import ERROR_RESPONSES
-from hubkit.service.routes._common import CallerDep, StoreDep, owned_run, readable_run
+from hubkit.service.routes._common import CallerDep, StoreDep
 from hubkit.service.schemas import (
     ArtifactsIn,
     Counted,
@@ -128,9 +129,9 @@ def record_event(run_id: RunId, body: EventIn, store: StoreDep, caller: CallerDe
 
 
 @events.post("", response_model=EventRecord, status_code=201)
-def record_platform_event(body: EventIn, store: StoreDep, caller: CallerDep) -> EventRecord:
+def record_platform_event(body: EventIn, store: StoreDep,
+                          caller: Platform("record events that belong to no model")) -> EventRecord:
     """An event about no run in particular (the platform's own log)."""
-    caller.require_platform("record events that belong to no model")
     return store.record_event(None, body.kind, body.payload, actor=caller.actor)
 
 

@@ -149,9 +149,9 @@ class NotebookDownload(W.VBox):
         super().__init__([self.button, self.out])
 
     def fetch(self) -> None:
-        from hubkit.archive import open_archive
+        from hubkit.archive import NOTEBOOKS, open_archive
 
-        data = run_safely(self.out, lambda: open_archive().get_bytes(self.digest))
+        data = run_safely(self.out, lambda: open_archive(namespace=NOTEBOOKS).get_bytes(self.digest))
         if data is not None:
             encoded = base64.b64encode(data).decode("ascii")
             self.out.value = page(f'<a download="{esc(self.filename)}" '
