@@ -1,8 +1,10 @@
 """Upload names are metadata only: never part of a stored path.
 
 Uploads are stored by ``content_hash``; the original name is checked here so
-that a name meant to escape a folder (``../``, absolute, encoded, NUL) is
-refused outright rather than "cleaned" into something surprising.
+that a name meant to escape a folder (``../``, absolute, encoded, NUL) or to
+look like another (bidirectional overrides such as U+202E, zero-width and other
+invisible characters) is refused outright rather than "cleaned" into
+something surprising.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import unicodedata
 from urllib.parse import unquote
 
 from hubkit.errors import UnsafePath
+from hubkit.store.validation import hidden_character
 
 _MAX_NAME = 255
 _DRIVE = re.compile(r"^[A-Za-z]:")
@@ -44,8 +47,9 @@ def check_upload_name(name: str) -> str:
     if len(name) > _MAX_NAME:
         raise UnsafePath(refusal, detail=f"name longer than {_MAX_NAME} characters")
     for form in _decoded_forms(name):
-        if any(ord(ch) < 32 or ord(ch) == 127 for ch in form):
-            raise UnsafePath(refusal, detail="control character or NUL byte in name")
+        hidden = hidden_character(form)
+        if hidden is not None:  # NUL, newlines, and bidi overrides that disguise an extension
+            raise UnsafePath(refusal, detail=f"control or invisible character U+{ord(hidden):04X} in name")
         if "/" in form or "\\" in form:
             raise UnsafePath(refusal, detail=f"path separator in {form!r}")
         if _DRIVE.match(form):

@@ -160,6 +160,42 @@ def _rows_of_lines(text: str, file: str, limits: DataLimits, problems: ProblemLi
         yield row, lineno, line
 
 
+MAX_JSON_DEPTH = 32
+"""Rows nest a few levels at most (chat messages: a list of objects); deeper is refused plainly,
+never with Python's RecursionError from the parser or from anything reading the rows later."""
+
+
+def _too_deep(value: Any, limit: int = MAX_JSON_DEPTH) -> bool:
+    stack = [(value, 1)]  # iterative: the check itself must not recurse
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
+        if children is None:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
+def _deep_sentence(what: str) -> str:
+    return f"{what} is nested more than {MAX_JSON_DEPTH} levels deep; rows are flat fields or short lists."
+
+
+def _loads_document(text: str, file: str) -> Any:
+    """``json.loads`` of a whole file; nesting too deep is a plain rejection."""
+    try:
+        whole = json.loads(text)
+    except RecursionError:
+        whole = None
+        deep = True
+    else:
+        deep = _too_deep(whole, MAX_JSON_DEPTH + 1)  # the list of rows is one level itself
+    if deep:
+        reject(_deep_sentence(f"The file {file}"), file=file, detail="JSON nesting too deep")
+    return whole
+
+
 def _parse_lines(text: str, file: str, limits: DataLimits) -> RawTable:
     problems = ProblemList(file=file, limit=limits.max_problems)
     records: list[RawRecord] = []
@@ -172,6 +208,12 @@ def _parse_lines(text: str, file: str, limits: DataLimits) -> RawTable:
                 'Each line must be one JSON object, like {"text": "..."}.',
                 row=row, detail=f"line {lineno}: {exc}",
             )
+            continue
+        except RecursionError:
+            problems.add(_deep_sentence(where(row, lineno)), row=row)
+            continue
+        if _too_deep(obj):
+            problems.add(_deep_sentence(where(row, lineno)), row=row)
             continue
         if not isinstance(obj, dict):
             problems.add(
@@ -189,7 +231,7 @@ def read_jsonl(data: bytes, file: str, limits: DataLimits) -> RawTable:
     text = decode_text(data, file=file)
     if text.lstrip().startswith("["):
         try:
-            whole = json.loads(text)
+            whole = _loads_document(text, file)
         except json.JSONDecodeError:
             whole = None
         if isinstance(whole, list):
@@ -201,7 +243,7 @@ def read_jsonl(data: bytes, file: str, limits: DataLimits) -> RawTable:
 def read_json(data: bytes, file: str, limits: DataLimits) -> RawTable:
     text = decode_text(data, file=file)
     try:
-        whole = json.loads(text)
+        whole = _loads_document(text, file)
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data":
             # A .json file holding JSON Lines is common; read it as such.

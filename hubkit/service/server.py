@@ -1,15 +1,24 @@
-"""Running the service: in the foreground for JupyterHub, or in a thread for tests and benchmarks."""
+"""Running the service: in the foreground for JupyterHub, or in a thread for tests and benchmarks.
+
+The access log never holds a query string's values: a token sent as ``?token=``
+is refused by the service, but the line logging that request would otherwise
+keep it (and the log is readable by whoever reads the hub's log).
+"""
 from __future__ import annotations
 
+import copy
+import logging
 import os
 import socket
 import threading
 import time
 from types import TracebackType
+from typing import Any
 from urllib.parse import urlsplit
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.config import LOGGING_CONFIG
 
 from hubkit.errors import ConfigError
 
@@ -29,13 +38,40 @@ def bind_address() -> tuple[str, int]:
     return parts.hostname, parts.port
 
 
+def redact_query(target: str) -> str:
+    """``/v1/me?token=abc&x=1`` → ``/v1/me?token=[redacted]&x=[redacted]``: names kept, values never."""
+    path, sep, query = target.partition("?")
+    if not sep:
+        return target
+    return path + "?" + "&".join(f"{part.partition('=')[0]}=[redacted]" for part in query.split("&") if part)
+
+
+class RedactQuery(logging.Filter):
+    """Redacts the request target of uvicorn's access-log records (``'%s - "%s %s HTTP/%s" %d'``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], redact_query(args[2]), *args[3:])
+        return True
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's logging, with :class:`RedactQuery` on the access log."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["redact_query"] = {"()": RedactQuery}
+    config["handlers"]["access"]["filters"] = ["redact_query"]
+    return config
+
+
 def serve(app: FastAPI | None = None, *, host: str | None = None, port: int | None = None) -> None:
     """Serve until stopped (what ``python -m hubkit.service`` runs)."""
     from hubkit.service.app import create_app
 
     default_host, default_port = bind_address()
     uvicorn.run(app or create_app(), host=host or default_host, port=port or default_port,
-                log_level=os.environ.get("HUBKIT_SERVICE_LOG_LEVEL", "info"), proxy_headers=False)
+                log_level=os.environ.get("HUBKIT_SERVICE_LOG_LEVEL", "info"), proxy_headers=False,
+                log_config=log_config())
 
 
 class BackgroundServer:

@@ -22,6 +22,20 @@ RELATIONS = ("fork", "continue", "resume")
 ROLES = ("casual", "developer", "educator", "researcher", "admin")
 
 
+# zero-width (non-)joiners are format characters that scripts (Persian, Indic) and emoji need
+_JOINERS = {"\u200c", "\u200d"}
+
+
+def hidden_character(text: str) -> str | None:
+    """The first control or invisible formatting character in ``text`` (e.g. U+202E, which
+    reverses the text after it so ``cod\u202etxt.exe`` shows as ``codexe.txt``), else None."""
+    for ch in text:
+        category = unicodedata.category(ch)
+        if category in {"Cc", "Cs", "Zl", "Zp"} or (category == "Cf" and ch not in _JOINERS):
+            return ch
+    return None
+
+
 def clean_name(name: str, *, what: str = "name") -> str:
     """Names are shown everywhere: keep them printable and short (escaping happens at display)."""
     if not isinstance(name, str):
@@ -34,8 +48,10 @@ def clean_name(name: str, *, what: str = "name") -> str:
             f"The {what} is too long ({len(text)} characters); keep it under {MAX_NAME_CHARS}.",
             field=what,
         )
-    if any(unicodedata.category(ch) in {"Cc", "Cs"} for ch in text):
-        raise ValidationError(f"The {what} contains control characters.", field=what)
+    hidden = hidden_character(text)
+    if hidden is not None:
+        raise ValidationError(f"The {what} contains an invisible control character (U+{ord(hidden):04X}); "
+                              "type it again without it.", field=what)
     return text
 
 

@@ -236,6 +236,17 @@ CASES: list[Case] = [
          "reject", ("not sure how to read", "text, question, answer")),
     Case("map-unknown-column", "data.jsonl", jsonl({"text": "t"}), "reject",
          ("no column 'body'",), options={"mapping": {"body": "text"}}),
+    # nesting that would crash the parser (or anything reading the rows) with a RecursionError
+    Case("json-nested-5000-deep", "data.json", b"[" * 5000 + b"]" * 5000, "reject",
+         ("data.json is nested more than 32 levels deep",)),
+    Case("jsonl-row-nested-5000-deep", "data.jsonl",
+         jsonl(*qa(2)) + b'{"question": ' + b"[" * 5000 + b"]" * 5000 + b"}\n", "reject",
+         ("Row 3 is nested more than 32 levels deep",), row=3),
+    Case("jsonl-row-nested-40-deep", "data.jsonl",
+         jsonl({"text": "t"}) + b'{"text": ' + b"[" * 40 + b"]" * 40 + b"}\n", "reject",
+         ("Row 2 is nested more than 32 levels deep",), row=2),
+    Case("json-list-nested-5000-deep-as-jsonl", "data.jsonl", b"[" * 5000 + b"]" * 5000, "reject",
+         ("data.jsonl is nested more than 32 levels deep",)),
 ]
 
 UNSAFE_NAMES = [
@@ -256,4 +267,11 @@ UNSAFE_NAMES = [
     "",
     "a" * 300 + ".csv",
     "line\nbreak.csv",
+    "invoice\u202efdp.exe",  # right-to-left override: shows as invoiceexe.pdf
+    "data\u2066.csv",
+    "da\u200bta.csv",  # zero-width space
+    "\ufeffdata.csv",
+    "data%E2%80%AE.csv",  # the override, percent-encoded
+    "line\u2028break.csv",
+    "c1\x85control.csv",
 ]

@@ -104,3 +104,23 @@ def test_others_datasets_are_hidden(svc):
     assert svc.http("bob").get("/v1/datasets").json() == []
     assert svc.http("alice").get(f"/v1/datasets/{dataset_id}").status_code == 200
     assert svc.http("root").get(f"/v1/datasets/{dataset_id}").status_code == 200
+
+
+@pytest.mark.parametrize("filename", ["invoice\u202efdp.exe", "da\u200bta.jsonl", "data%E2%80%AE.jsonl"])
+def test_names_with_invisible_or_bidi_characters_are_refused(svc, filename):
+    r = _upload(svc, filename=filename)
+    assert r.status_code == 400 and r.json()["type"] == "UnsafePath", r.text
+    named = _upload(svc, name="sums\u202e.exe")  # the dataset's shown name too
+    assert named.status_code == 422 and "U+202E" in named.json()["error"]
+    assert svc.local.list_datasets() == [] and _files(Path(svc.settings.archive_root)) == []
+    joined = _upload(svc, name="family \U0001F468\u200d\U0001F469\u200d\U0001F467 sums")  # joiners stay allowed
+    assert joined.status_code == 201, joined.text
+
+
+def test_json_nested_5000_deep_is_a_plain_data_error(svc):
+    r = _upload(svc, data=b"[" * 5000 + b"]" * 5000, filename="deep.json")
+    assert r.status_code == 422, r.text
+    body = r.json()
+    assert body["type"] in ("DataValidationError", "DatasetRejected") and body["file"] == "deep.json"
+    assert "nested more than 32 levels" in body["error"] and "Recursion" not in r.text
+    assert svc.local.list_datasets() == []

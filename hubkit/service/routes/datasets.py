@@ -19,6 +19,7 @@ from hubkit.service.errors import ERROR_RESPONSES, UploadTooLarge
 from hubkit.service.routes._common import CallerDep, StoreDep
 from hubkit.service.schemas import DatasetIn, DatasetUploadOut, TaintIn
 from hubkit.store.records import DatasetRecord
+from hubkit.store.validation import clean_name
 
 router = APIRouter(prefix="/v1/datasets", tags=["datasets"], responses=ERROR_RESPONSES)
 DatasetId = Annotated[int, Path(ge=1, le=2_147_483_647)]
@@ -35,6 +36,8 @@ async def upload_dataset(request: Request, store: StoreDep, caller: CallerDep,
     """Upload a dataset file as the raw request body (JSONL, JSON, CSV, TSV, TXT, Parquet)."""
     owner_name = caller.own_name(owner)
     check_upload_name(filename)
+    if name is not None:  # checked before anything is stored, like the file's own name
+        clean_name(name, what="dataset name")
     settings = request.app.state.settings
     data = await _read_limited(request, settings.max_upload_bytes)
     digest = hashlib.sha256(data).hexdigest()
