@@ -76,11 +76,24 @@ def lock_down_home(settings: Settings) -> None:
         entry.chmod(0o700 if entry.is_dir() else 0o600)
     (home / "jobs").mkdir(exist_ok=True)
     (home / "jobs").chmod(0o711)
+    share_models(settings.models_dir)
     if settings.database_url.startswith("sqlite:///"):
         database = Path(settings.database_url.removeprefix("sqlite:///"))
         for path in (database, *(database.with_name(database.name + s) for s in ("-wal", "-shm", "-journal"))):
             if path.exists():
                 path.chmod(0o600)
+
+
+def share_models(models: Path) -> None:
+    """Base-model weights are read by user code (safetensors writes its files owner-only)."""
+    for root, _, files in os.walk(models, followlinks=True):
+        folder = Path(root)
+        folder.chmod(folder.stat().st_mode | 0o555)
+        for name in files:
+            path = folder / name
+            mode = path.stat().st_mode
+            if mode & 0o444 != 0o444:
+                path.chmod(mode | 0o444)
 
 
 def prepare_folder(settings: Settings, job_id: int, account: accounts.Account) -> Path:

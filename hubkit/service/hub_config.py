@@ -1,19 +1,22 @@
 """Everything ``jupyterhub_config.py`` sets, as plain functions a test can load and check.
 
-The config file stays a face with no logic: ``configure(c)``. Choices are names
-read from the environment (``HUBKIT_SPAWNER`` = ``local`` | ``kubernetes`` |
-``slurm``), each mapped to one function that fills the spawner's settings.
+The config file stays a face with no logic: ``configure(c)``. Where users'
+servers and jobs run is a :class:`hubkit.service.deployments.Deployment`
+class named by ``HUBKIT_SPAWNER`` (``local``: each user's own system account,
+the default under root; ``single-user``; ``kubernetes``; ``slurm``; or
+``package.module:Class``).
 """
 from __future__ import annotations
 
 import os
 import shutil
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from hubkit.errors import ConfigError
+from hubkit.service.deployments import default_deployment, deployment_class
 
 REPO = Path(__file__).resolve().parents[2]
 GROUPS = ("casual", "developers", "educators", "researchers", "admins")
@@ -60,87 +63,21 @@ def landing_for(groups: list[str]) -> str:
     return LANDING["casual"]
 
 
-# --- spawners ----------------------------------------------------------------------------
-def _spawner_local(c: Any, env: Env) -> None:
-    c.JupyterHub.spawner_class = "jupyterhub.spawner.SimpleLocalProcessSpawner"
-    c.SimpleLocalProcessSpawner.home_dir_template = str(hub_home(env) / "users" / "{username}")
-    c.Spawner.notebook_dir = "~"
-
-
-def _spawner_kubernetes(c: Any, env: Env) -> None:
-    c.JupyterHub.spawner_class = "kubespawner.KubeSpawner"
-    c.KubeSpawner.image = env.get("HUBKIT_K8S_IMAGE", "hubkit/singleuser:latest")
-    c.KubeSpawner.storage_pvc_ensure = True
-    c.KubeSpawner.pvc_name_template = "hubkit-home-{username}"
-    c.KubeSpawner.volumes = [{"name": "home", "persistentVolumeClaim": {"claimName": "hubkit-home-{username}"}}]
-    c.KubeSpawner.volume_mounts = [{"name": "home", "mountPath": "/home/jovyan"}]
-    multi = env.get("HUBKIT_K8S_MULTI_GPU", "4")
-    c.KubeSpawner.profile_list = [
-        {"display_name": "CPU", "slug": "cpu", "default": True,
-         "description": "4 CPU cores, 16 GB: enough for the stand-ins and small LoRA runs.",
-         "kubespawner_override": {"cpu_limit": 4, "mem_limit": "16G"}},
-        {"display_name": "1 GPU", "slug": "gpu-1",
-         "description": "One NVIDIA GPU for LoRA on 7-8B base models.",
-         "kubespawner_override": {"cpu_limit": 8, "mem_limit": "48G",
-                                  "extra_resource_limits": {"nvidia.com/gpu": "1"},
-                                  "node_selector": {"nvidia.com/gpu.present": "true"}}},
-        {"display_name": f"{multi} GPUs", "slug": "gpu-multi",
-         "description": "Several GPUs on one node for larger bases or merged-model exports.",
-         "kubespawner_override": {"cpu_limit": 32, "mem_limit": "192G",
-                                  "extra_resource_limits": {"nvidia.com/gpu": multi},
-                                  "node_selector": {"nvidia.com/gpu.present": "true"}}},
-    ]
-
-
-SLURM_SCRIPT = """#!/bin/bash
-#SBATCH --output={{homedir}}/hubkit-server-%j.log
-#SBATCH --job-name=hubkit-{{username}}
-#SBATCH --chdir={{homedir}}
-#SBATCH --partition={{partition}}
-#SBATCH --time={{runtime}}
-#SBATCH --mem={{memory}}
-#SBATCH --cpus-per-task={{nprocs}}
-{% if gres %}#SBATCH --gres={{gres}}
-{% endif %}#SBATCH --export={{keepvars}}
-set -euo pipefail
-{{prologue}}
-srun {{cmd}}
-{{epilogue}}
-"""
-
-
-def _spawner_slurm(c: Any, env: Env) -> None:
-    c.JupyterHub.spawner_class = "batchspawner.SlurmSpawner"
-    c.SlurmSpawner.batch_script = SLURM_SCRIPT
-    c.SlurmSpawner.req_partition = env.get("HUBKIT_SLURM_PARTITION", "gpu")
-    c.SlurmSpawner.req_runtime = env.get("HUBKIT_SLURM_RUNTIME", "8:00:00")
-    c.SlurmSpawner.req_memory = env.get("HUBKIT_SLURM_MEMORY", "32G")
-    c.SlurmSpawner.req_nprocs = env.get("HUBKIT_SLURM_CPUS", "8")
-    c.SlurmSpawner.req_gres = env.get("HUBKIT_SLURM_GRES", "gpu:1")
-    c.SlurmSpawner.start_timeout = 600
-    # compute nodes reach the hub on its routable address, not loopback
-    c.JupyterHub.hub_ip = "0.0.0.0"
-    c.JupyterHub.hub_connect_ip = env.get("HUBKIT_HUB_CONNECT_IP", "")
-
-
-SPAWNERS: dict[str, Callable[[Any, Env], None]] = {
-    "local": _spawner_local,
-    "kubernetes": _spawner_kubernetes,
-    "slurm": _spawner_slurm,
-}
-
-
 # --- services ------------------------------------------------------------------------------
-def services(env: Env) -> list[dict[str, Any]]:
-    """The hub-managed services: the hubkit API, the public Voilà pages, the evaluation worker, the idle culler."""
+def services(env: Env, *, executor: str = "local") -> list[dict[str, Any]]:
+    """The hub-managed services: the hubkit API (running jobs with ``executor``), the public Voilà pages,
+    the evaluation worker, the idle culler."""
     py = sys.executable
     shared = hubkit_env(env)
     api_port = _port(env, "HUBKIT_SERVICE_PORT", 8181)
+    api = {**shared, "HUBKIT_EXECUTOR": executor,
+           # jobs that run as their owner record through the service, on loopback
+           "HUBKIT_JOB_SERVICE_URL": f"http://127.0.0.1:{api_port}/services/hubkit"}
     public_port = _port(env, "HUBKIT_PUBLIC_PORT", 8866)
     voila = shutil.which("voila", path=env.get("PATH")) or str(Path(py).with_name("voila"))
     found = [
         {"name": "hubkit", "url": f"http://127.0.0.1:{api_port}", "display": False,
-         "command": [py, "-m", "hubkit.service"], "environment": shared},
+         "command": [py, "-m", "hubkit.service"], "environment": api},
         {"name": "public", "url": f"http://127.0.0.1:{public_port}", "display": True,
          "command": [voila, "--no-browser", "--Voila.ip=127.0.0.1", f"--port={public_port}",
                      "--base_url=/services/public/", f"--Voila.config_file_paths={REPO / 'voila_apps'}",
@@ -188,21 +125,15 @@ def configure(c: Any, env: Env | None = None) -> None:
     c.Authenticator.allow_all = True  # NativeAuthenticator's sign-up approval decides who may log in
     c.JupyterHub.load_groups = {name: {"users": []} for name in GROUPS}
 
-    kind = env.get("HUBKIT_SPAWNER", "local")
-    if kind not in SPAWNERS:
-        raise ConfigError(f"HUBKIT_SPAWNER must be one of {', '.join(SPAWNERS)} (got {kind!r}).")
-    SPAWNERS[kind](c, env)
+    deployment = deployment_class(env.get("HUBKIT_SPAWNER") or default_deployment())(
+        env, hub_home=hub_home(env), public_url=public_url(env))
+    deployment.configure(c)
     c.Spawner.default_url = LANDING["casual"]
     c.Spawner.pre_spawn_hook = pre_spawn_hook
     c.Spawner.server_token_scopes = SERVER_TOKEN_SCOPES
-    c.Spawner.environment = {
-        # kernels reach the run database only through the service, with their own token
-        "HUBKIT_SERVICE_URL": public_url(env) + "/services/hubkit",
-        "HUBKIT_HOME": str(hub_home(env)) if kind == "local" else "/home/jovyan/.hubkit",
-        "HF_HUB_OFFLINE": env.get("HF_HUB_OFFLINE", "1"),
-        "HF_DATASETS_OFFLINE": env.get("HF_DATASETS_OFFLINE", "1"),
-    }
-    c.JupyterHub.services = services(env)
+    # kernels reach the run database only through the service, with their own token
+    c.Spawner.environment = deployment.user_environment()
+    c.JupyterHub.services = services(env, executor=deployment.executor_name())
     c.JupyterHub.load_roles = roles()
 
 

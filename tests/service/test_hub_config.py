@@ -8,6 +8,7 @@ from traitlets.config import PyFileConfigLoader
 
 from hubkit.errors import ConfigError
 from hubkit.service import hub_config
+from hubkit.service.deployments import DEPLOYMENTS, USER_CODE_NEVER_GETS, Deployment
 
 CONFIG = Path(hub_config.REPO / "jupyterhub_config.py")
 
@@ -29,12 +30,16 @@ def test_local_default_with_native_authenticator_groups_and_services(monkeypatch
     assert c.Authenticator.admin_users == {"boss"}
     assert set(c.JupyterHub.load_groups) == {"casual", "developers", "educators", "researchers", "admins"}
     assert c.JupyterHub.bind_url == "http://127.0.0.1:8000/"
-    assert c.JupyterHub.spawner_class == "jupyterhub.spawner.SimpleLocalProcessSpawner"
-    assert c.SimpleLocalProcessSpawner.home_dir_template == str(tmp_path / "home" / "users" / "{username}")
+    # under root, each user's server and jobs run as their own account
+    assert c.JupyterHub.spawner_class == "hubkit.service.spawners.AccountSpawner"
     assert c.Spawner.environment["HUBKIT_SERVICE_URL"] == "http://127.0.0.1:8000/services/hubkit"
-    assert "HUBKIT_DB_URL" not in c.Spawner.environment  # kernels hold no database credentials
+    assert c.Spawner.environment["HUBKIT_MODELS_HOME"] == str(tmp_path / "home" / "models")
+    assert "HUBKIT_HOME" not in c.Spawner.environment  # the account's own, set by the spawner
+    assert not set(USER_CODE_NEVER_GETS) & set(c.Spawner.environment)  # kernels hold no database credentials
     services = {s["name"]: s for s in c.JupyterHub.services}
     assert services["hubkit"]["command"][1:] == ["-m", "hubkit.service"]
+    assert services["hubkit"]["environment"]["HUBKIT_EXECUTOR"] == "local-as-user"
+    assert services["hubkit"]["environment"]["HUBKIT_JOB_SERVICE_URL"] == "http://127.0.0.1:8181/services/hubkit"
     public = services["public"]["command"]
     assert "--base_url=/services/public/" in public  # preheating, template: voila_apps/voila.json
     assert f"--Voila.config_file_paths={hub_config.REPO / 'voila_apps'}" in public
@@ -64,6 +69,11 @@ def test_kubernetes_profiles_request_gpus(monkeypatch, tmp_path):
     assert profiles["gpu-1"]["extra_resource_limits"] == {"nvidia.com/gpu": "1"}
     assert profiles["gpu-multi"]["extra_resource_limits"] == {"nvidia.com/gpu": "8"}
     assert c.Spawner.environment["HUBKIT_HOME"] == "/home/jovyan/.hubkit"
+    # pods carry no database secret: nothing of the platform's in their environment or mounts
+    assert not set(USER_CODE_NEVER_GETS) & set(c.Spawner.environment)
+    assert all("secret" not in v for v in c.KubeSpawner.volumes)
+    services = {s["name"]: s for s in c.JupyterHub.services}
+    assert services["hubkit"]["environment"]["HUBKIT_EXECUTOR"] == "ray"
 
 
 def test_slurm_batch_script_asks_for_gpus(monkeypatch, tmp_path):
@@ -76,18 +86,61 @@ def test_slurm_batch_script_asks_for_gpus(monkeypatch, tmp_path):
 
 
 def test_an_unknown_spawner_is_a_config_error(monkeypatch, tmp_path):
-    with pytest.raises(ConfigError):
+    with pytest.raises(ConfigError, match="one of local, single-user"):
         load(monkeypatch, tmp_path, HUBKIT_SPAWNER="docker")
+    with pytest.raises(ConfigError, match="not a hubkit Deployment"):
+        load(monkeypatch, tmp_path, HUBKIT_SPAWNER="hubkit.errors:ConfigError")
 
 
-def test_the_local_spawner_takes_its_settings(monkeypatch, tmp_path):
+class Docker(Deployment):
+    """A deployment of one's own: a class, named in the configuration, no branch edited."""
+
+    name = "docker"
+    spawner_class = "dockerspawner.DockerSpawner"
+    executor = "ray"
+
+    def configure_spawner(self, c):
+        c.DockerSpawner.image = "hubkit/singleuser:latest"
+
+    def user_paths(self):
+        return {"HUBKIT_HOME": "/home/jovyan/.hubkit"}
+
+
+def test_a_deployment_is_a_class_named_in_the_configuration(monkeypatch, tmp_path):
+    c = load(monkeypatch, tmp_path, HUBKIT_SPAWNER="tests.service.test_hub_config:Docker", HUBKIT_EXECUTOR="local")
+    assert c.JupyterHub.spawner_class == "dockerspawner.DockerSpawner"
+    assert c.DockerSpawner.image == "hubkit/singleuser:latest"
+    assert c.Spawner.environment["HUBKIT_HOME"] == "/home/jovyan/.hubkit"
+    services = {s["name"]: s for s in c.JupyterHub.services}
+    assert services["hubkit"]["environment"]["HUBKIT_EXECUTOR"] == "local"  # HUBKIT_EXECUTOR wins
+    assert set(DEPLOYMENTS) == {"local", "single-user", "kubernetes", "slurm"}
+
+
+def test_without_root_the_hub_refuses_unless_single_user_is_chosen(monkeypatch, tmp_path):
+    monkeypatch.delenv("HUBKIT_SPAWNER", raising=False)
+    monkeypatch.setattr("os.geteuid", lambda: 1000)
+    with pytest.raises(ConfigError, match="HUBKIT_SPAWNER=single-user"):
+        load(monkeypatch, tmp_path)
+    c = load(monkeypatch, tmp_path, HUBKIT_SPAWNER="single-user")
+    assert c.JupyterHub.spawner_class == "jupyterhub.spawner.SimpleLocalProcessSpawner"
+    assert c.SimpleLocalProcessSpawner.home_dir_template == str(tmp_path / "home" / "users" / "{username}")
+    services = {s["name"]: s for s in c.JupyterHub.services}
+    assert services["hubkit"]["environment"]["HUBKIT_EXECUTOR"] == "local"
+
+
+def test_the_local_spawners_take_their_settings(monkeypatch, tmp_path):
     from jupyterhub.spawner import SimpleLocalProcessSpawner
 
-    c = load(monkeypatch, tmp_path)
+    from hubkit.service.spawners import AccountSpawner
+
+    c = load(monkeypatch, tmp_path, HUBKIT_SPAWNER="single-user")
     spawner = SimpleLocalProcessSpawner(config=c)
     assert spawner.home_dir_template.endswith("/users/{username}")
     assert spawner.default_url == "/voila/render/builder.ipynb"
     assert "read:users:groups!user" in spawner.server_token_scopes
+    monkeypatch.delenv("HUBKIT_SPAWNER")
+    spawner = AccountSpawner(config=load(monkeypatch, tmp_path))
+    assert spawner.notebook_dir == "~" and "HUBKIT_SERVICE_URL" in spawner.environment
 
 
 @pytest.mark.parametrize(("groups", "landing"), [

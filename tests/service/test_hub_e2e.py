@@ -7,7 +7,11 @@ profile data; expired and forged tokens are refused.
 """
 from __future__ import annotations
 
+import html
 import json
+import shutil
+import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from hubkit import accounts
 from hubkit.config import load_settings
 from hubkit.db import dispose_engines, upgrade
 from hubkit.errors import NotFound
@@ -29,16 +34,26 @@ ROWS = [{"instruction": f"What is {i} plus {i}?", "response": str(2 * i)} for i 
 PASSWORD = "correct-horse-battery-9"
 
 
+def _accounts_possible() -> bool:
+    """Users' own accounts need root, and a Python that every account can run."""
+    return accounts.can_switch_users() and accounts.private_folder_on_path(Path(sys.executable)) is None
+
+
+DEPLOYMENT = "local" if _accounts_possible() else "single-user"
+
+
 @pytest.fixture(scope="module")
-def hub(tmp_path_factory: pytest.TempPathFactory, standins_home: Path) -> Iterator[tuple[HubProcess, LocalStore]]:
-    home = tmp_path_factory.mktemp("hub") / "home"
+def hub(standins_home: Path) -> Iterator[tuple[HubProcess, LocalStore]]:
+    base = Path(tempfile.mkdtemp(prefix="hubkit-e2e-"))
+    base.chmod(0o711)  # users' accounts pass through to their job folders and the models
+    home = base / "home"
     (home / "models").mkdir(parents=True)
     (home / "models" / "standins").symlink_to(standins_home / "models" / "standins", target_is_directory=True)
     env = hub_environment({
         "HUBKIT_HOME": str(home), "HUBKIT_HUB_URL": f"http://127.0.0.1:{free_port()}",
         "HUBKIT_HUB_API_PORT": str(free_port()), "HUBKIT_PROXY_API_PORT": str(free_port()),
         "HUBKIT_SERVICE_PORT": str(free_port()), "HUBKIT_PUBLIC_PORT": str(free_port()),
-        "HUBKIT_PUBLIC_POOL_SIZE": "0", "HUBKIT_MAX_CONCURRENT_JOBS": "1",
+        "HUBKIT_PUBLIC_POOL_SIZE": "0", "HUBKIT_MAX_CONCURRENT_JOBS": "1", "HUBKIT_SPAWNER": DEPLOYMENT,
     })
     for name in ("HUBKIT_DB_URL", "HUBKIT_ARCHIVE_URL", "HUBKIT_SERVICE_URL", "JUPYTERHUB_API_URL"):
         env.pop(name, None)
@@ -49,6 +64,7 @@ def hub(tmp_path_factory: pytest.TempPathFactory, standins_home: Path) -> Iterat
     with HubProcess(env, log_path=home / "hub.log") as process:
         yield process, local
     dispose_engines()
+    shutil.rmtree(base, ignore_errors=True)
 
 
 def _token(hub_url: str, who: str, *, expires_in: int | None = None) -> str:
@@ -123,3 +139,49 @@ def test_expired_revoked_and_forged_tokens_get_401(hub):
     good = _token(url, "carol")
     assert httpx.get(f"{api}/v1/me", headers={"Authorization": f"Bearer {good}"}).json()["name"] == "carol"
     assert httpx.get(f"{api}/v1/me?token={good}").status_code == 401  # never in the address
+
+
+PROBE_SOURCE = """import json, os
+def attempt(path):
+    try:
+        open(path, "rb").close()
+        return "opened"
+    except PermissionError:
+        return "denied"
+print("PROBE " + json.dumps({"uid": os.getuid(), "database": attempt(DATABASE), "environment": sorted(os.environ),
+                             "home": os.environ.get("HUBKIT_HOME")}))
+"""
+
+
+@pytest.mark.skipif(DEPLOYMENT != "local", reason="users' own accounts need root and a Python every account can run")
+def test_a_users_server_runs_as_their_account_and_its_kernel_cannot_open_the_database(hub):
+    import nbformat
+
+    process, local = hub
+    url = process.url
+    sign_up(url, "dave", PASSWORD)
+    token = _token(url, "dave")
+    headers = {"Authorization": f"token {token}"}
+    started = httpx.post(f"{url}/hub/api/users/dave/server", headers=headers, timeout=60)
+    assert started.status_code in (201, 202), started.text
+    deadline = time.monotonic() + 120
+    while not httpx.get(f"{url}/hub/api/users/dave", headers=headers).json()["servers"].get("", {}).get("ready"):
+        assert time.monotonic() < deadline, "dave's server did not start"
+        time.sleep(1)
+    database = local.url.removeprefix("sqlite:///")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(f"DATABASE = {database!r}\n" + PROBE_SOURCE)])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    put = httpx.put(f"{url}/user/dave/api/contents/probe.ipynb", headers=headers,
+                    json={"type": "notebook", "format": "json", "content": nb})
+    assert put.status_code in (200, 201), put.text
+    page = httpx.get(f"{url}/user/dave/voila/render/probe.ipynb", headers=headers, timeout=120)
+    assert page.status_code == 200, page.text[-2000:]
+    line = next(x for x in html.unescape(page.text).splitlines() if "PROBE " in x)
+    report = json.loads(line[line.index("PROBE ") + 6:line.rindex("}") + 1])
+    account = accounts.lookup("dave")
+    assert account is not None and report["uid"] == account.uid != 0
+    assert report["database"] == "denied"
+    assert report["home"] == str(account.home / ".hubkit")
+    assert "HUBKIT_DB_URL" not in report["environment"]
+    assert account.home.stat().st_mode & 0o777 == 0o700
+    httpx.delete(f"{url}/hub/api/users/dave/server", headers=headers, timeout=60)
