@@ -284,9 +284,15 @@ class TrainingJob:
             pass  # it had already ended
 
 
-def train_parameters(spec: Any, *, parent_model_id: int | None = None) -> dict[str, Any]:
-    """The training notebook's parameters for a checked ``TrainSpec``: the whole spec, and the parent of a fork."""
-    return {"spec": spec.model_dump(mode="json", exclude_none=True), "parent_model_id": parent_model_id}
+def train_parameters(spec: Any, *, parent_model_id: int | None = None,
+                     advice: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The training notebook's parameters for a checked ``TrainSpec``: the whole spec, the parent of a fork,
+    and the advisor's prediction shown before launch (kept with the run)."""
+    params: dict[str, Any] = {"spec": spec.model_dump(mode="json", exclude_none=True),
+                              "parent_model_id": parent_model_id}
+    if advice:
+        params["advice"] = advice
+    return params
 
 
 def expected_steps(spec: Any, *, store: Any) -> int | None:
@@ -309,19 +315,22 @@ def default_resources() -> dict[str, int]:
 
 
 def submit_training(*, session: AppSession, spec: Any, parent_model_id: int | None = None,
-                    evaluate: bool = True, resources: dict[str, Any] | None = None) -> TrainingJob:
+                    evaluate: bool = True, resources: dict[str, Any] | None = None,
+                    advice: dict[str, Any] | None = None) -> TrainingJob:
     """Submit ``notebooks/train.ipynb`` for ``spec`` (a ``TrainSpec``) as the session's user.
 
     A fork passes ``parent_model_id``: the notebook trains from the parent's
     adapter and records the lineage. Parameters are checked before anything is
     queued (a ``ValidationError`` in plain words). ``evaluate`` follows the
-    platform's evaluation after training (it happens either way).
+    platform's evaluation after training (it happens either way). ``advice`` is the advisor's
+    payload the person saw (``hub.advice.LaunchAdvice.payload()``); the notebook keeps it with the run.
     """
     if not session.user:
         raise PermissionDenied("Sign in to train a model.")
     from hubkit import jobs
 
-    job = jobs.submit(notebook=TRAIN_NOTEBOOK, parameters=train_parameters(spec, parent_model_id=parent_model_id),
+    job = jobs.submit(notebook=TRAIN_NOTEBOOK,
+                      parameters=train_parameters(spec, parent_model_id=parent_model_id, advice=advice),
                       owner=session.user, resources=resources or default_resources(), store=session.store)
     return TrainingJob(session=session, job_id=job.id, evaluate=evaluate,
                        expected_steps=expected_steps(spec, store=session.store))

@@ -75,6 +75,8 @@ class Profile:
     downloads: tuple[str, ...]
     is_owner: bool
     config: dict[str, Any] = field(default_factory=dict)
+    prediction: str | None = None
+    """How far the real result was from the advisor's prediction at launch (None: nothing was predicted)."""
 
     @property
     def parent(self) -> ModelRef | None:
@@ -129,6 +131,8 @@ def curve_of(store: Store, run: RunRecord) -> list[dict[str, Any]]:
 
 def model_profile(*, store: Store, model: int | str, viewer: str) -> Profile:
     """The profile of ``model`` (id or slug) as ``viewer`` may see it; NotFound otherwise."""
+    from hubkit.hub.advice import prediction_check
+
     run = store.get_run(model, viewer=viewer)
     base = store.get_base_model(run.base_model_id)
     lineage, parent_run = _lineage(store, run, viewer)
@@ -144,4 +148,5 @@ def model_profile(*, store: Store, model: int | str, viewer: str) -> Profile:
         vs_parent=vs_parent, curve=curve_of(store, run), flags=store.list_capability_flags(run.id),
         feedback=_feedback(store, run, viewer), downloads=available_downloads(run),
         is_owner=bool(viewer) and run.owner == viewer, config=dict(run.config),
+        prediction=prediction_check(store=store, run=run),
     )

@@ -11,6 +11,7 @@ from hubkit.catalog import base_model_records
 from hubkit.evaluate.worker import WorkerOptions
 from hubkit.evaluate.worker import serve as serve_worker
 from hubkit.hub import AppSession
+from hubkit.hub.advice import stored_advice
 from hubkit.store import LocalStore
 from hubkit.ui.pages import builder_page
 from tests.ui.helpers import html_of, walk
@@ -81,6 +82,22 @@ def test_developer_mode_round_trips_a_spec(builder_store):
     assert "not valid YAML" in form.errors.value
 
 
+def test_developer_mode_shows_risk_and_gain_as_the_knobs_move(builder_store):
+    page = builder_page(AppSession(store=builder_store, user="carol"))
+    page.goal.value = "math"
+    page.developer.value = True
+    form = page.dev_form
+    form.fields["learning_rate"].value = "5e-4"
+    mild = form.advice.value
+    assert "Failure risk" in mild and "expected gain" in mild
+    form.fields["learning_rate"].value = "50"
+    hot = form.advice.value
+    assert hot != mild and 'class="error hk-live-advice"' in hot  # high risk is shown as such
+    form.fields["lora_r"].value = "512"
+    form.fields["max_steps"].value = "100000"
+    assert "close to this setting (I need" in form.advice.value
+
+
 @pytest.mark.slow
 def test_guided_run_from_goal_to_published(builder_store, monkeypatch, tmp_path):
     """Train submits notebooks/train.ipynb as a job (a real worker and kernel), then the evaluation job."""
@@ -112,6 +129,8 @@ def test_guided_run_from_goal_to_published(builder_store, monkeypatch, tmp_path)
     assert page.job.last.stage == "done" and page.job.last.ok, page.job.last.sentence
     assert "training" in seen and "evaluating" in seen and seen[-1] == "done"
     run = builder_store.get_run(page.result_slug)
+    assert page.shown_advice is not None and "hk-advice" in page.advice.value  # shown before the job started
+    assert stored_advice(builder_store, run.id) == page.shown_advice  # and kept with the run as shown
     assert run.training_outcome.value == "success" and run.owner == "carol" and run.visibility.value == "private"
     assert run.executed_by.value == "platform"
     assert set(run.benchmark_scores) >= {"math", "code"}

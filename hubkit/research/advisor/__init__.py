@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from hubkit.research.advisor.model import Advice, Advisor, Driver, SimilarRun
-from hubkit.research.advisor.recommend import Recommendation
+from hubkit._lazy import lazy_exports
 
 if TYPE_CHECKING:
+    from hubkit.research.advisor.model import Advice, Advisor
+    from hubkit.research.advisor.recommendation import Recommendation
     from hubkit.store import Store
 
 SWEEP_DIR = Path(__file__).resolve().parents[1] / "data" / "sweep"
@@ -56,6 +57,8 @@ def fitted(*, store: Store | None = None, directory: Path | None = None) -> Advi
     with _LOCK:
         if key not in _CACHE:
             _CACHE.clear()
+            from hubkit.research.advisor.model import Advisor
+
             _CACHE[key] = Advisor().fit(table)
         return _CACHE[key]
 
@@ -81,11 +84,14 @@ def advise(spec: Any, *, store: Store | None = None, advisor: Advisor | None = N
 def recommend(spec: Any, *, store: Store | None = None, advisor: Advisor | None = None,
               max_risk: float = 0.10) -> Recommendation:
     """The safe setting with the best predicted gain for the spec's base, goal and data."""
-    from hubkit.research.advisor.recommend import recommend as best
+    from hubkit.research.advisor.recommendation import recommend as best
 
     knobs = knobs_of(spec, store=store)
     return best(advisor or fitted(store=store), knobs, max_risk=max_risk)
 
+
+__getattr__, __dir__ = lazy_exports(__name__, {
+    "Advice": "model", "Advisor": "model", "Driver": "model", "SimilarRun": "model", "Recommendation": "recommendation"})
 
 __all__ = ["ADVICE_EVENT", "Advice", "Advisor", "Driver", "Recommendation", "SimilarRun", "advise", "fitted",
            "load_sweep", "recommend", "training_table"]

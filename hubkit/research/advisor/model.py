@@ -40,17 +40,28 @@ HIGH_RISK = 0.5
 DOMAIN_FEATURE = "eval_domain"
 
 
-def failure_label(outcome: str, failure_class: str) -> str | None:
-    """``ok``, a failure class of :data:`FAILURE_CLASSES`, or None for attempts that say nothing."""
+SILENT_DIVERGENCE = 1.25
+"""A run whose last training loss is this many times its first counts as diverged, whatever the record says."""
+
+
+def failure_label(outcome: str, failure_class: str, first_loss: float | None = None,
+                  final_loss: float | None = None) -> str | None:
+    """``ok``, a failure class of :data:`FAILURE_CLASSES`, or None for attempts that say nothing.
+
+    The trainer's guard stops a run whose loss stays five times above its best;
+    a hot run that only wrecks the model (its loss ends well above where it
+    began) is recorded as a success. For the advisor it diverged: it got worse
+    at its own data.
+    """
     failure_class = failure_class or ""
     if failure_class in NOT_CONFIG:
         return None
-    if outcome == "success":
-        return "ok"
+    if outcome in ("success", "partial") and failure_class != "time_budget":
+        worse = (first_loss is not None and final_loss is not None and np.isfinite(first_loss)
+                 and np.isfinite(final_loss) and first_loss > 0 and final_loss >= SILENT_DIVERGENCE * first_loss)
+        return "divergence" if worse else "ok"
     if failure_class in ("divergence", "oom", "time_budget"):
         return failure_class
-    if outcome == "partial":
-        return "ok"
     return "other"
 
 
@@ -132,7 +143,10 @@ class Advisor:
 
     # --- fitting -----------------------------------------------------------------
     def fit(self, table: pd.DataFrame) -> Advisor:
-        labels = [failure_label(o, c) for o, c in zip(table["outcome"], table["failure_class"].fillna(""))]
+        first = table["first_loss"] if "first_loss" in table else pd.Series(np.nan, index=table.index)
+        final = table["final_loss"] if "final_loss" in table else pd.Series(np.nan, index=table.index)
+        labels = [failure_label(o, c, a, b) for o, c, a, b in zip(table["outcome"], table["failure_class"].fillna(""),
+                                                                 first.astype(float), final.astype(float))]
         keep = np.array([lab is not None for lab in labels])
         if keep.sum() < 10:
             raise ValidationError(f"The advisor needs at least 10 finished runs to learn from; there are {keep.sum()}.",

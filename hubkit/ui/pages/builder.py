@@ -1,6 +1,8 @@
 """The guided Model Builder: goal → base model → data → preset → estimate → train → results → share.
 
-No code is visible; each step explains itself in one line. Train submits
+No code is visible; each step explains itself in one line. Before Train,
+the config advisor says how likely the setting is to fail, what it should gain
+and what it would recommend instead; what it said is kept with the run. Train submits
 the training notebook as a job; the page follows it (progress bar, status,
 the loss curve as points reach the run database) until the new model is
 trained and checked, then shows the results in words. Developer mode shows
@@ -120,6 +122,10 @@ class BuilderPage(W.VBox):
         self.description = W.Textarea(placeholder="What is it for? (optional)", description="About")
         self.estimate_button = W.Button(description="Estimate time and memory", layout=W.Layout(width="auto"))
         self.estimate = W.HTML()
+        self.advice = W.HTML()
+        self.advice.add_class("hk-builder-advice")
+        self.shown_advice: dict[str, Any] | None = None
+        """The advisor's payload on screen; the run keeps exactly this one."""
         self.train_button = W.Button(description="Train", button_style="primary", icon="play")
         self.stop_button = W.Button(description="Stop", button_style="warning", disabled=True)
         self.feedback = W.HTML()
@@ -162,7 +168,8 @@ class BuilderPage(W.VBox):
             html("<h2>3. Training data</h2>"), self.data_source, self.example_rows, self.upload, self.data_view,
             html("<h2>4. How hard should it train?</h2>"), self.preset, self.preset_about,
             html("<h2>5. Name it and train</h2>"), self.name, self.description,
-            W.HBox([self.estimate_button, self.train_button, self.stop_button]), self.estimate, self.feedback,
+            W.HBox([self.estimate_button, self.train_button, self.stop_button]), self.estimate, self.advice,
+            self.feedback,
             self.progress, self.results,
             html("<hr>"), self.developer, self.dev_form, self.lab_link,
         ]
@@ -258,21 +265,38 @@ class BuilderPage(W.VBox):
         from hubkit.train import preflight
 
         self.estimate.value = page('<p class="muted">Estimating…</p>')
-        report = run_safely(self.feedback, lambda: preflight(self.spec(), store=self.session.store))
+        spec = run_safely(self.feedback, self.spec)
+        report = None if spec is None else run_safely(self.feedback, lambda: preflight(spec, store=self.session.store))
         if report is None:
             self.estimate.value = ""
             return
         warnings = "".join(f"<li>{esc(w)}</li>" for w in report.warnings)
         self.estimate.value = page(f'<p class="hk-estimate">{esc(report.sentence)}</p>'
                                    + (f"<ul>{warnings}</ul>" if warnings else ""))
+        self._advise(spec)
+
+    def _advise(self, spec: Any) -> dict[str, Any] | None:
+        """Show the advisor's word on ``spec`` (risk, gain, the recommendation) and remember what was shown."""
+        from hubkit.hub.advice import launch_advice
+        from hubkit.ui.advice import advice_html
+
+        launch = run_safely(self.feedback, lambda: launch_advice(spec=spec, store=self.session.store))
+        if launch is None:
+            self.shown_advice = None
+            self.advice.value = ""
+            return None
+        self.shown_advice = launch.payload()
+        self.advice.value = page(advice_html(self.shown_advice))
+        return self.shown_advice
 
     def _train(self) -> None:
         spec = run_safely(self.feedback, self.spec)
         if spec is None:
             return
         parent = self.plan.parent.id if self.plan is not None else None
+        advice = self._advise(spec)
         job = run_safely(self.feedback, lambda: submit_training(session=self.session, spec=spec,
-                                                                parent_model_id=parent))
+                                                                parent_model_id=parent, advice=advice))
         if job is None:
             return
         self.job = job

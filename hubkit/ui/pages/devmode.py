@@ -4,6 +4,8 @@ The form is generated from ``hubkit.train.field_help()`` (one source for
 labels, help, bounds and choices). Values are typed as YAML scalars, so
 numbers, lists and mappings all round-trip; the whole spec is checked by
 ``TrainSpec.parse`` and its plain-language error is shown next to the form.
+Above the settings, the config advisor's failure risk and expected gain are
+redrawn whenever a setting changes.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from typing import Any
 import ipywidgets as W
 import yaml
 
-from hubkit.errors import ValidationError
+from hubkit.errors import HubkitError, ValidationError
 from hubkit.ui.html import esc, page
 from hubkit.ui.widgets import html, message
 
@@ -90,13 +92,15 @@ class DeveloperForm(W.VBox):
                                              f'{" (" + esc(bounds) + ")" if bounds else ""} '
                                              f'<code>{esc(name)}</code></div>')]))
         self.errors = W.HTML()
+        self.advice = W.HTML()
+        self.advice.add_class("hk-devmode-advice")
         self.yaml_out = W.Textarea(layout=W.Layout(width="100%", height="260px"))
         self.yaml_out.add_class("hk-spec-yaml")
         self.yaml_in = W.Textarea(placeholder="Paste a spec (YAML) here", layout=W.Layout(width="100%", height="120px"))
         self.load_button = W.Button(description="Load this spec")
         self.load_button.on_click(lambda _: self.load_yaml(self.yaml_in.value))
         self.base: dict[str, Any] = {}
-        super().__init__([html("<h2>Every setting</h2>"), *rows, self.errors,
+        super().__init__([html("<h2>Every setting</h2>"), self.advice, *rows, self.errors,
                           html("<h2>The spec as YAML (copy it)</h2>"), self.yaml_out,
                           html("<h2>Paste a spec</h2>"), self.yaml_in, self.load_button])
         self.add_class("hk-devmode")
@@ -138,6 +142,18 @@ class DeveloperForm(W.VBox):
             return
         message(self.errors, "")
         self.yaml_out.value = spec.to_yaml()
+        self.advice.value = page(self._live_advice(spec))
+
+    @staticmethod
+    def _live_advice(spec: Any) -> str:
+        """Risk and gain for the settings as they stand (the advisor is fitted once, then answers in a blink)."""
+        from hubkit.research.advisor import advise
+        from hubkit.ui.advice import live_line
+
+        try:
+            return live_line(advise(spec))
+        except HubkitError as exc:
+            return f'<p class="muted hk-live-advice">{esc(exc.message)}</p>'
 
     def load(self, spec: dict[str, Any]) -> None:
         """Fill the form from a spec dict (guided choices included)."""

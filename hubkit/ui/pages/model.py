@@ -179,7 +179,8 @@ class ModelPage(W.VBox):
             static_html(cards.score_table(p.scores) + "<h2>Changes outside its own domain</h2>"
                  + cards.flags_list(p.flags) + "<h2>Try it</h2>" + try_it),
             *([DemoBox(self.session, p.run.slug)] if not try_it else []),
-            static_html("<h2>Training</h2>"), figure_output(figures["loss"]),
+            static_html("<h2>Training</h2>" + (f'<p class="hk-prediction">{esc(p.prediction)}</p>' if p.prediction
+                                                else "")), figure_output(figures["loss"]),
             static_html("<h2>Lineage</h2>"), figure_output(figures["lineage"]),
             static_html(cards.lineage_links(ModelRef.of(p.run), p.lineage) + fork + "<h2>Dataset</h2>"
                  + cards.dataset_card(p.dataset) + "<h2>Configuration</h2>" + cards.config_block(p.config)
