@@ -13,7 +13,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hubkit.service.errors import ERROR_RESPONSES
 from hubkit.service.routes._common import CallerDep, StoreDep
-from hubkit.service.routes.datasets import _readable
 
 router = APIRouter(prefix="/v1/advice", tags=["advice"], responses=ERROR_RESPONSES)
 
@@ -34,5 +33,5 @@ def advise(body: AdviceIn, store: StoreDep, caller: CallerDep) -> dict[str, Any]
     caller.require_login()
     spec = TrainSpec.parse(body.spec, source="the spec")
     if spec.dataset.dataset_id is not None:
-        _readable(store, caller, spec.dataset.dataset_id)
+        store.get_dataset(spec.dataset.dataset_id, viewer=caller.viewer)  # 404 unless the caller may read it
     return launch_advice(spec=spec, store=store, recommend=body.recommend).payload()
