@@ -127,11 +127,22 @@ class Archive:
             return self.put_stream(buf)
 
     def get_dir(self, digest: str, dest: Path) -> Path:
-        """Unpack an archived folder; members that would leave ``dest`` are refused."""
-        data = self.get_bytes(digest)
+        """Unpack an archived folder; members that would leave ``dest`` are refused.
+
+        The tar is streamed to a temporary file (hash checked on the way) and
+        unpacked from there, so memory stays flat whatever the folder's size.
+        """
+        with tempfile.TemporaryFile() as buf:
+            for chunk in self.iter_bytes(digest):
+                buf.write(chunk)
+            buf.seek(0)
+            return self._unpack(buf, digest, dest)
+
+    @staticmethod
+    def _unpack(fileobj: BinaryIO, digest: str, dest: Path) -> Path:
         dest.mkdir(parents=True, exist_ok=True)
         root = dest.resolve()
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r") as tar:
+        with tarfile.open(fileobj=fileobj, mode="r") as tar:
             for member in tar.getmembers():
                 target = (root / member.name).resolve()
                 if not member.isfile() or not target.is_relative_to(root):

@@ -68,7 +68,7 @@ def eval_results(run: RunRecord, *, source_url: str | None = None) -> list[EvalR
             metric_config=f"stamp {score.stamp_hash}",
             metric_args={"stamp_hash": score.stamp_hash, "stderr": score.stderr, "n": score.n, **stamp},
             verified=False,
-            source_name=SOURCE_NAME,
+            source_name=SOURCE_NAME if source_url else None,  # the Hub wants a URL with a source name
             source_url=source_url,
         ))
     return results

@@ -2,8 +2,13 @@
 the archive by the hash recorded on the run (the archive checks the hash).
 
 Folders come out as a ``.tar.gz`` named after the model's slug, never after
-anything else a user typed. The model card is the ``README.md`` that training
-writes into every saved folder.
+anything else a user typed. The model card is written from the run record
+(``hubkit.hub.card``: the catalog's licence, the platform's scores as the
+Hub's ``model-index``), so it always says what is known now.
+
+Pages link to the service's streaming route (:func:`download_url`) for every
+model a visitor may see; the in-kernel :func:`download_bundle` is for owners
+of private models (the browser has no token to show the service).
 """
 from __future__ import annotations
 
@@ -35,6 +40,9 @@ BUNDLES: dict[str, BundleKind] = {
     "merged": BundleKind("merged", "Merged model", "merged.tar.gz"),
     "model_card": BundleKind("adapter", "Model card", CARD_FILE, member=CARD_FILE),
 }
+# bundle kind → the service's name for it (``GET /v1/runs/{id}/download/{part}``)
+SERVICE_PARTS = {"adapter": "adapter", "merged": "merged", "model_card": "card"}
+SERVICE_PREFIX = "/services/hubkit"  # the hub serves the hubkit service here, on the pages' own origin
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,23 @@ class Bundle:
 
 def available_downloads(run: RunRecord) -> tuple[str, ...]:
     return tuple(kind for kind, spec in BUNDLES.items() if run.artifacts.get(spec.artifact))
+
+
+def download_url(*, run: RunRecord, kind: str, service_url: str | None = None) -> str:
+    """Where a browser downloads ``kind`` of ``run``, streamed by the service (any size, constant memory)."""
+    from hubkit.config import load_settings
+
+    base = (service_url if service_url is not None else load_settings().service_url) or SERVICE_PREFIX
+    return f"{base.rstrip('/')}/v1/runs/{run.id}/download/{SERVICE_PARTS[kind]}"
+
+
+def card_text(*, store: Store, run: RunRecord) -> str:
+    """The model card (README.md) of ``run`` as it stands: licence from the catalog, scores as ``model-index``."""
+    from hubkit.hub.card import build_card
+
+    base = store.get_base_model(run.base_model_id)
+    dataset = store.get_dataset(run.dataset_id) if run.dataset_id is not None else None
+    return str(build_card(run=run, base=base, merged=False, dataset=dataset))
 
 
 def _targz(folder: Path, top: str) -> bytes:
@@ -67,14 +92,11 @@ def download_bundle(*, store: Store, model: int | str, kind: str, viewer: str,
     digest = run.artifacts.get(spec.artifact)
     if not digest:
         raise NotFound(f"This model has no {spec.label.lower()} to download.")
+    if spec.member == CARD_FILE:
+        data = card_text(store=store, run=run).encode("utf-8")
+        return Bundle(kind=kind, filename=f"{run.slug}-{spec.suffix}", data=data, sha256=str(digest))
     archive = archive or open_archive()
     with tempfile.TemporaryDirectory() as tmp:
         folder = archive.get_dir(str(digest), Path(tmp) / "unpacked")
-        if spec.member is None:
-            data = _targz(folder, top=f"{run.slug}-{kind}")
-        else:
-            member = folder / spec.member
-            if not member.is_file():
-                raise NotFound(f"This model has no {spec.label.lower()} to download.")
-            data = member.read_bytes()
+        data = _targz(folder, top=f"{run.slug}-{kind}")
     return Bundle(kind=kind, filename=f"{run.slug}-{spec.suffix}", data=data, sha256=str(digest))

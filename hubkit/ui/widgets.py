@@ -246,6 +246,11 @@ def follow(poll: Callable[[], Any], *, show: Callable[[Any], None], on_error: Ca
     return thread
 
 
+def download_anchor(url: str, *, label: str) -> W.HTML:
+    """A link to a download the service streams (nothing held in the page or the kernel)."""
+    return W.HTML(page(f'<a class="hk-download" download href="{esc(url)}">⬇ {esc(label)}</a>'))
+
+
 def download_link(bundle: Bundle, *, label: str) -> W.HTML:
     """A link that saves ``bundle`` (embedded in the page; bundles of stand-ins are small)."""
     data = base64.b64encode(bundle.data).decode("ascii")

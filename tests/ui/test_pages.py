@@ -121,3 +121,16 @@ def test_every_picker_shows_a_choice(hub_store, world):
         for w in walk(page):
             if isinstance(w, W.Dropdown) and w.options:
                 assert w.index is not None, (type(page).__name__, w.description)
+
+
+def test_downloads_of_a_visible_model_link_to_the_service(hub_store, world):
+    from hubkit.ui.pages.model import Downloads
+
+    hub_store.add_artifacts(world.math_model.id, {"adapter": "a" * 64})
+    page = model_page(AppSession(store=hub_store, user=None), world.math_model.slug)
+    (downloads,) = [w for w in walk(page) if isinstance(w, Downloads)]
+    shown = html_of(downloads)
+    run_id = world.math_model.id
+    assert f'href="/services/hubkit/v1/runs/{run_id}/download/adapter"' in shown
+    assert f'href="/services/hubkit/v1/runs/{run_id}/download/card"' in shown
+    assert "base64" not in shown

@@ -3,16 +3,19 @@
 The archive checks the sha256 while streaming and withholds the last chunk
 until it matches, so a damaged file ends in a broken download (a chunked
 answer cut off before its end), never in silently wrong bytes; the hash is
-also sent as ``X-Content-SHA256`` for clients to check.
+also sent as ``X-Content-SHA256`` for clients to check. The model card is
+written from the run record (licence from the catalog, scores as the Hub's
+``model-index``), not read from a file.
 """
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from hubkit.errors import NotFound
+from hubkit.hub.download import card_text
 from hubkit.service.errors import ERROR_RESPONSES
 from hubkit.service.routes._common import CallerDep, StoreDep
 
@@ -22,7 +25,7 @@ router = APIRouter(prefix="/v1/runs", tags=["downloads"], responses=ERROR_RESPON
 BUNDLE_PARTS: dict[str, tuple[str, str, str]] = {
     "adapter": ("adapter", "application/x-tar", "-adapter.tar"),
     "merged": ("merged", "application/x-tar", "-merged.tar"),
-    "card": ("model_card", "text/markdown; charset=utf-8", "-README.md"),
+    "card": ("adapter", "text/markdown; charset=utf-8", "-README.md"),  # a card for a model with an adapter
 }
 
 
@@ -30,16 +33,18 @@ BUNDLE_PARTS: dict[str, tuple[str, str, str]] = {
             responses={200: {"content": {"application/x-tar": {}, "text/markdown": {}},
                              "description": "The archived bytes."}})
 def download(run_id: Annotated[int, Path(ge=1, le=2_147_483_647)], part: Literal["adapter", "merged", "card"],
-             request: Request, store: StoreDep, caller: CallerDep) -> StreamingResponse:
+             request: Request, store: StoreDep, caller: CallerDep) -> Response:
     """Stream one part of a model you can see (anyone, for public models)."""
     run = store.get_run(run_id, viewer=caller.viewer)
     key, media_type, suffix = BUNDLE_PARTS[part]
     digest = run.artifacts.get(key)
     if not isinstance(digest, str):
         raise NotFound(f"The model {run.name!r} has no {part} to download.")
+    headers = {"Content-Disposition": f'attachment; filename="{run.slug}{suffix}"'}
+    if part == "card":
+        return Response(card_text(store=store, run=run), media_type=media_type, headers=headers)
     archive = request.app.state.archive()
     if not archive.exists(digest):
         raise NotFound(f"The {part} of {run.name!r} is no longer stored.")
-    headers = {"Content-Disposition": f'attachment; filename="{run.slug}{suffix}"',
-               "X-Content-SHA256": digest}
+    headers["X-Content-SHA256"] = digest
     return StreamingResponse(archive.iter_bytes(digest), media_type=media_type, headers=headers)

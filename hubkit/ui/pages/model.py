@@ -15,6 +15,7 @@ from hubkit.hub import (
     Profile,
     browse,
     download_bundle,
+    download_url,
     give_feedback,
     model_profile,
     set_visibility,
@@ -31,6 +32,7 @@ from hubkit.ui.figures import (
 from hubkit.ui.html import app_url, esc, link, page
 from hubkit.ui.widgets import (
     CHOOSE_THUMBS,
+    download_anchor,
     download_link,
     figure_bundle,
     figure_output,
@@ -108,10 +110,18 @@ class FeedbackBox(W.VBox):
 
 
 class Downloads(W.VBox):
+    """Links the service streams (any size); a private model, which a browser cannot ask for, is built here."""
+
     def __init__(self, session: AppSession, profile: Profile) -> None:
         self.session, self.slug = session, profile.run.slug
         self.links = W.VBox()
         self.feedback = W.HTML()
+        if profile.run.visibility.value != "private":
+            links = [download_anchor(download_url(run=profile.run, kind=kind), label=BUNDLES[kind].label)
+                     for kind in profile.downloads]
+            nothing = [html('<p class="muted">Nothing to download: training did not save an adapter.</p>')]
+            super().__init__([*(links or nothing), self.feedback])
+            return
         buttons = []
         for kind in profile.downloads:
             button = W.Button(description=f"Download {BUNDLES[kind].label.lower()}", icon="download")
