@@ -24,6 +24,7 @@ _HOMES = {
     "StandinRecipe": "standin",
     "base_model_records": "listing",
     "build_standins": "standin",
+    "catalog_key": "listing",
     "check_chat_template": "loading",
     "get_family": "families",
     "list_base_models": "listing",

@@ -127,7 +127,8 @@ def base_model_records(*, home: Path | None = None) -> list[dict[str, Any]]:
 
 
 def registered_base(store: Any, key: str) -> Any:
-    """The store's row for base model ``key``; a fresh local database gets the catalog's row on first use.
+    """The store's row for base model ``key`` (or Hugging Face id); a fresh local database gets the catalog's
+    row on first use.
 
     A user's kernel (``ApiStore``) cannot register base models: there the
     platform has done it, and an unknown key stays ``NotFound``.
@@ -138,7 +139,15 @@ def registered_base(store: Any, key: str) -> Any:
     try:
         return store.get_base_model(key)
     except NotFound:
-        row = next((r for r in base_model_records() if r["key"] == key), None)
+        row = next((r for r in base_model_records() if key in (r["key"], r["hf_id"])), None)
         if row is None or not isinstance(store, LocalStore):
             raise
         return store.upsert_base_model(**row)
+
+
+def catalog_key(name: str) -> str:
+    """The catalog key for a key or a real Hugging Face id (``Qwen/Qwen2.5-0.5B-Instruct`` → ``qwen2.5-0.5b-instruct``)."""
+    from hubkit.catalog.loading import resolve
+
+    family, real = resolve(name)
+    return real.key if real is not None else family.standin_key

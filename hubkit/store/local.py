@@ -109,8 +109,12 @@ class LocalStore(Store):
 
     @staticmethod
     def _base(session: Session, key_or_id: str | int) -> m.BaseModel:
-        column = m.BaseModel.id if isinstance(key_or_id, int) else m.BaseModel.key
-        base = session.scalar(select(m.BaseModel).where(column == key_or_id))
+        """By id, catalog key or Hugging Face id (``Qwen/Qwen2.5-0.5B-Instruct``)."""
+        if isinstance(key_or_id, int):
+            where = m.BaseModel.id == key_or_id
+        else:
+            where = or_(m.BaseModel.key == key_or_id, m.BaseModel.hf_id == key_or_id)
+        base = session.scalar(select(m.BaseModel).where(where).order_by(m.BaseModel.is_standin).limit(1))
         if base is None:
             raise NotFound(f"There is no base model {key_or_id!r} in the catalog.")
         return base

@@ -25,7 +25,7 @@ from peft import PeftModel
 from transformers import PrinterCallback, Trainer, TrainingArguments, set_seed
 
 from hubkit.archive import Archive, open_archive
-from hubkit.catalog import registered_base
+from hubkit.catalog import catalog_key, registered_base
 from hubkit.config import load_settings
 from hubkit.data import IGNORE_INDEX, tokenize_for_causal_lm
 from hubkit.errors import TrainingError, ValidationError
@@ -347,7 +347,7 @@ def run(spec: TrainSpec | Mapping[str, Any], *, store: Store, owner: str, execut
     precision = hw.resolve_precision(spec.precision, dev)
     quant.check(spec.quantization, dev)
     parent = store.get_run(parent_model_id, viewer=owner) if parent_model_id is not None else None
-    if parent is not None and parent.base_model_key and spec.base_model != parent.base_model_key:
+    if parent is not None and parent.base_model_key and catalog_key(spec.base_model) != parent.base_model_key:
         raise ValidationError(
             f"The model {parent.slug} was trained on {parent.base_model_key}, so a model started from it "
             f"trains on {parent.base_model_key} too; set base_model to {parent.base_model_key!r} "

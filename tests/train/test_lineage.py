@@ -55,12 +55,12 @@ def test_a_fork_naming_another_base_is_refused_before_anything_is_recorded(hub: 
     parent = hub.create_run(owner="alice", name="p", domain="math", base_model="llama3-standin")
     hub.finish_run(parent.id, outcome="success", artifacts={"adapter": "0" * 64})
     with pytest.raises(ValidationError) as err:
-        run(TrainSpec.parse(small_spec(base_model="qwen2-standin")), store=hub, owner="alice",
+        run(TrainSpec.parse(small_spec(base_model="qwen2.5-standin")), store=hub, owner="alice",
             parent_model_id=parent.id, relation="fork")
     assert err.value.field == "base_model"
     assert err.value.message == (f"The model {parent.slug} was trained on llama3-standin, so a model started from "
                                  "it trains on llama3-standin too; set base_model to 'llama3-standin' instead of "
-                                 "'qwen2-standin'.")
+                                 "'qwen2.5-standin'.")
     assert [r.id for r in hub.list_runs()] == [parent.id]
 
 
