@@ -189,13 +189,14 @@ def _needs_scores(store: Store, run_id: int) -> bool:
     return bool(run.artifacts.get("adapter"))
 
 
-def point_states(store: Store, points: Sequence[SweepPoint], *, eval_limit: int) -> dict[str, PointState]:
-    """Where each point stands, from the sweep owner's runs (one listing, newest first)."""
+def point_states(store: Store, points: Sequence[SweepPoint], *, eval_limit: int,
+                 owner: str = OWNER) -> dict[str, PointState]:
+    """Where each point stands, from ``owner``'s runs (one listing, newest first)."""
     wanted = {p.run_name: p.key for p in points}
     found: dict[str, PointState] = {}
     offset = 0
     while True:
-        page = store.list_runs(owner=OWNER, summary=True, limit=500, offset=offset, order="newest")
+        page = store.list_runs(owner=owner, summary=True, limit=500, offset=offset, order="newest")
         for run in page:
             key = wanted.get(run.name)
             if key is None or (key in found and found[key].trained):
@@ -260,7 +261,8 @@ def run_points(*, points: Sequence[SweepPoint], store: Store, eval_limit: int = 
 
     say = say or (lambda text: None)
     report = BatchReport()
-    states = point_states(store, points, eval_limit=eval_limit)
+    store.ensure_user(owner, role="researcher")
+    states = point_states(store, points, eval_limit=eval_limit, owner=owner)
     todo = [p for p in points if not states.get(p.key, PointState(None, False, False)).finished]
     report.skipped = [p.key for p in points if p not in todo]
     score_bases(store=store, base_models=sorted({p.spec["base_model"] for p in todo}), eval_limit=eval_limit)

@@ -1,6 +1,9 @@
 """The designed sweep: deterministic points, a held-out share by dataset, resuming without repeats."""
 from __future__ import annotations
 
+import pandas as pd
+import pytest
+
 from hubkit.research import sweep
 from hubkit.store import LocalStore
 
@@ -60,3 +63,38 @@ def test_resuming_skips_finished_points_and_retrains_interrupted_ones(db_url: st
     assert [p.key for p in sweep.pending(store=store, n=4)] == [p.key for p in points[2:]]
     states = sweep.point_states(store, points, eval_limit=sweep.DEFAULT_EVAL_LIMIT)
     assert states[points[1].key].trained and states[points[1].key].finished
+
+
+@pytest.mark.slow
+def test_a_slice_of_the_committed_sweep_reproduces(standin_env, settings, monkeypatch):
+    """Two committed points (a success and a failure) trained and scored again give the same record."""
+    import math
+
+    monkeypatch.setenv("HUBKIT_ALLOW_CODE_EXECUTION", "true")  # the sweep scores code, in the sandbox
+    from hubkit.catalog import RECIPE_VERSION, base_model_records
+    from hubkit.research.advisor import load_sweep
+    from hubkit.research.advisor.table import sweep_table
+
+    committed = load_sweep()
+    if (committed["standin_recipe"] != RECIPE_VERSION).any():
+        pytest.skip("the committed sweep was made with other stand-ins: regenerate it with `hubkit research sweep`")
+    store = LocalStore(settings.database_url)
+    for row in base_model_records():
+        store.upsert_base_model(**row)
+    cheap = committed.sort_values("max_steps")
+    chosen = pd.concat([cheap[cheap["outcome"] == "success"].head(1), cheap[cheap["outcome"] == "failure"].head(1)])
+    points = [sweep.draw(int(r.design_index), seed=int(r.design_seed)) for r in chosen.itertuples()]
+    assert [p.key for p in points] == chosen["key"].tolist()  # the design still draws the committed points
+    limit = int(chosen["eval_limit"].iloc[0])
+    sweep.run_points(points=points, store=store, eval_limit=limit)
+    again = sweep_table(store=store).set_index("key")
+    one_item = 100 / limit
+    for r in chosen.itertuples():
+        new = again.loc[r.key]
+        assert (new["outcome"], new["failure_class"]) == (r.outcome, r.failure_class)
+        assert new["final_loss"] == pytest.approx(r.final_loss, rel=0.02)
+        for column in [c for c in committed.columns if c.startswith("score.")]:
+            old = committed.loc[committed["key"] == r.key, column].iloc[0]
+            if isinstance(old, float) and math.isnan(old):
+                continue
+            assert abs(new[column] - old) <= one_item + 1e-9, column

@@ -35,6 +35,9 @@ FAILURE_CLASSES = ("divergence", "oom", "time_budget", "other")
 NOT_CONFIG = frozenset({"lost", "cancelled"})
 """Classes that say nothing about the configuration (the process was killed or stopped by a person)."""
 QUANTILES = (0.1, 0.5, 0.9)
+MAX_GAIN_ROWS = 120_000
+"""The gain models learn from at most this many (run, domain) rows, drawn evenly (refits stay quick)."""
+RADIUS_SAMPLE = 2_000
 HIGH_RISK = 0.5
 """A setting at least this likely to fail is flagged as high-risk."""
 DOMAIN_FEATURE = "eval_domain"
@@ -121,7 +124,8 @@ class Advice:
 def _hgb_classifier(n: int, categorical: list[bool], seed: int, monotonic: bool = False) -> HistGradientBoostingClassifier:
     """``monotonic``: the risk may only grow with the learning rate (what every optimiser's theory says),
     which keeps a small database from learning that a hotter run is safer."""
-    cst = [1 if monotonic and c == "log10_lr" else 0 for c in F.NUMERIC] + [0] * (len(categorical) - len(F.NUMERIC))
+    cst = ([1 if c == "log10_lr" else 0 for c in F.NUMERIC] + [0] * (len(categorical) - len(F.NUMERIC))
+           if monotonic else None)
     return HistGradientBoostingClassifier(max_iter=150, learning_rate=0.08, max_leaf_nodes=15,
                                           min_samples_leaf=max(3, min(40, n // 40)),
                                           categorical_features=categorical, l2_regularization=0.5,
@@ -178,7 +182,7 @@ class Advisor:
         if minority == 0:
             self.failure_model = None
         elif minority >= 6:
-            folds = min(5, minority // 2)
+            folds = min(5 if n < 20_000 else 3, minority // 2)
             method = "isotonic" if n >= 1000 else "sigmoid"
             self.failure_model = CalibratedClassifierCV(_hgb_classifier(n, cat_mask, self.seed, True), method=method,
                                                         cv=folds).fit(X, failed)
@@ -209,6 +213,10 @@ class Advisor:
         y = np.concatenate([self.table[f"gain.{d}"].to_numpy(dtype=float) for d in self.domains]) \
             if self.domains else np.array([])
         ok = np.isfinite(y)
+        if ok.sum() > MAX_GAIN_ROWS:
+            chosen = np.random.default_rng(self.seed).choice(np.flatnonzero(ok), MAX_GAIN_ROWS, replace=False)
+            ok = np.zeros_like(ok)
+            ok[chosen] = True
         self.gain_rows = int(ok.sum())
         mask = cat_mask + [True, False]
         self.gain_models = {}
@@ -226,7 +234,9 @@ class Advisor:
         Z = self._space(frame)
         k = min(len(Z), self.min_similar + 1)
         self.neighbours = NearestNeighbors(n_neighbors=min(len(Z), 10)).fit(Z)
-        dist, _ = self.neighbours.kneighbors(Z, n_neighbors=k)
+        probe = Z if len(Z) <= RADIUS_SAMPLE else Z[np.random.default_rng(self.seed).choice(len(Z), RADIUS_SAMPLE,
+                                                                                            replace=False)]
+        dist, _ = self.neighbours.kneighbors(probe, n_neighbors=k)
         self.radius = float(np.quantile(dist[:, -1], 0.9))  # the m-th other run: most runs have m this close
 
     def _space(self, frame: pd.DataFrame) -> np.ndarray:
