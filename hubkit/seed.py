@@ -8,6 +8,8 @@ example whose run already exists is skipped.
 """
 from __future__ import annotations
 
+import json
+import os
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -78,6 +80,41 @@ FEEDBACK: tuple[tuple[str, str, bool, str], ...] = (
 )
 
 
+STATUS_FILE = "seeding.json"
+
+
+@dataclass(frozen=True)
+class SeedingStatus:
+    """How far a seeding in progress has got (the hub page shows it while the models arrive)."""
+
+    done: int
+    total: int
+
+
+def seeding_status(*, settings: Settings | None = None) -> SeedingStatus | None:
+    """The seeding under way in this home, or None (none started, finished, or its process is gone)."""
+    path = (settings or load_settings()).home / STATUS_FILE
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("finished"):
+            return None
+        status = SeedingStatus(done=int(data["done"]), total=int(data["total"]))
+        os.kill(int(data["pid"]), 0)
+    except PermissionError:  # the seeding process belongs to another account: it is alive
+        return status
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    return status
+
+
+def _write_status(settings: Settings, *, done: int, total: int, finished: bool = False) -> None:
+    path = settings.home / STATUS_FILE
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"done": done, "total": total, "finished": finished, "pid": os.getpid()}),
+                   encoding="utf-8")
+    os.replace(tmp, path)
+
+
 @dataclass
 class SeedReport:
     trained: list[str] = field(default_factory=list)
@@ -121,7 +158,8 @@ def _torch_threads(threads: int | None) -> Iterator[None]:
 
 
 def seed(*, settings: Settings | None = None, progress: Callable[[str], None] | None = None,
-         evaluate: bool = True, examples: Sequence[Example] = EXAMPLES, threads: int | None = 1) -> SeedReport:
+         evaluate: bool = True, examples: Sequence[Example] = EXAMPLES, threads: int | None = 1,
+         on_model: Callable[[str], None] | None = None) -> SeedReport:
     """Train, evaluate and annotate the example runs that are not there yet.
 
     First the base models' baselines (each scored once; later evaluations reuse
@@ -129,15 +167,21 @@ def seed(*, settings: Settings | None = None, progress: Callable[[str], None] | 
     domain with every item, look for capability flags. ``threads`` torch
     threads (default 1): the stand-ins are so small that a second thread only
     spin-waits (same wall time, twice the CPU), and on a shared machine it
-    makes every matrix product wait for a busy core.
+    makes every matrix product wait for a busy core. ``on_model`` gets one
+    line per example once it is trained and scored (the demo's terminal).
     """
+    settings = settings or load_settings()
     with _torch_threads(threads):
-        return _seed(settings=settings or load_settings(), say=progress or (lambda text: None),
-                     evaluate=evaluate, examples=examples)
+        try:
+            return _seed(settings=settings, say=progress or (lambda text: None), evaluate=evaluate,
+                         examples=examples, on_model=on_model or (lambda text: None))
+        finally:
+            if (settings.home / STATUS_FILE).exists():
+                _write_status(settings, done=len(examples), total=len(examples), finished=True)
 
 
 def _seed(*, settings: Settings, say: Callable[[str], None], evaluate: bool,
-          examples: Sequence[Example]) -> SeedReport:
+          examples: Sequence[Example], on_model: Callable[[str], None]) -> SeedReport:
     from hubkit.bootstrap import init_platform
     from hubkit.train import run as train
 
@@ -155,12 +199,14 @@ def _seed(*, settings: Settings, say: Callable[[str], None], evaluate: bool,
             _evaluate_base(store, base)
             report.timed(base, "baseline", started)
     for i, example in enumerate(examples, 1):
+        _write_status(settings, done=i - 1, total=len(examples))
         existing = _existing(store, example)
         if existing is not None:
             report.skipped.append(example.key)
             report.runs[example.key] = existing
             if evaluate:  # an earlier seeding stopped between training and evaluation
                 _evaluate(store, existing, say=None)
+            on_model(f"[{i}/{len(examples)}] {example.name}: already there")
             continue
         say(f"[{i}/{len(examples)}] training {example.name} ({example.domain} on {example.base_model})")
         parent = report.runs.get(example.parent) if example.parent else None
@@ -172,10 +218,14 @@ def _seed(*, settings: Settings, say: Callable[[str], None], evaluate: bool,
         report.trained.append(example.key)
         say(f"    {result.outcome}{' (' + result.failure_class + ')' if result.failure_class else ''}"
             f" after {result.steps} steps")
+        scored = ""
         if evaluate:
             started = time.perf_counter()
-            _evaluate(store, result.run_id, say=say)
+            scored = _evaluate(store, result.run_id, say=say)
             report.timed(example.key, "evaluate", started)
+        on_model(f"[{i}/{len(examples)}] {example.name} ({example.domain}, {example.base_model}): "
+                 f"{result.outcome}{' (' + result.failure_class + ')' if result.failure_class else ''} "
+                 f"after {result.steps} steps{scored}")
     for key, user, thumbs_up, comment in FEEDBACK:
         if key in report.runs:
             store.record_feedback(report.runs[key], user=user, thumbs_up=thumbs_up, comment=comment)
@@ -196,15 +246,20 @@ def _evaluate_base(store: LocalStore, base: str) -> None:
     evaluate_base(store=store, base_key=base)
 
 
-def _evaluate(store: LocalStore, run_id: int, *, say: Callable[[str], None] | None) -> None:
-    """The platform's own trigger: scores the run once (a second call does nothing), then the flags."""
+def _evaluate(store: LocalStore, run_id: int, *, say: Callable[[str], None] | None) -> str:
+    """The platform's own trigger: scores the run once (a second call does nothing), then the flags.
+
+    Returns what was scored and flagged, in words, for the example's line."""
     from hubkit.evaluate import on_run_finished
 
     if say is not None:
         say("    evaluating in every domain")
     report = on_run_finished(store, run_id)
-    if say is not None and report is not None:
-        flags = store.list_capability_flags(run_id)
-        scored = sum(1 for s in report.scores if s.status == "scored")
+    if report is None:
+        return ""
+    flags = store.list_capability_flags(run_id)
+    scored = sum(1 for s in report.scores if s.status == "scored")
+    if say is not None:
         say(f"    {scored} tasks scored in {report.duration_s:.0f} s"
             + (f"; flagged: {flags[0].sentence}" if flags else ""))
+    return f", {scored} tasks scored" + (f", {len(flags)} capability flag(s)" if flags else "")

@@ -29,7 +29,7 @@ class HubPage(W.VBox):
         self.search.observe(lambda _: self.show(0), names="value")
         super().__init__([
             html("<h1>Model hub</h1><p class='muted'>Every public model, with how it was trained and how it "
-                 "scores.</p>"),
+                 "scores.</p>" + seeding_banner()),
             W.HBox([self.search, self.domain]), W.HBox([self.family, self.outcome, self.sort]),
             self.count, self.results, self.pager,
         ])
@@ -46,6 +46,17 @@ class HubPage(W.VBox):
         self.count.value = plural(result.total, "model")
         self.pager.update(page=page_number, has_previous=result.has_previous, has_next=result.has_next,
                           pages=result.pages)
+
+
+def seeding_banner() -> str:
+    """While the demo seeds its example models: how far it has got (they appear as they finish)."""
+    from hubkit.seed import seeding_status
+
+    status = seeding_status()
+    if status is None:
+        return ""
+    return (f"<p class='hk-seeding'><b>Example models: seeding {status.done + 1} of {status.total}.</b> "
+            "Each appears here once it is trained and scored; reload to see the new ones.</p>")
 
 
 def hub_page(session: AppSession) -> HubPage:
