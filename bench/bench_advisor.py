@@ -1,5 +1,6 @@
 """Config advisor benchmarks: refit time at 100,000 runs, accuracy on held-out sweep runs, recommendations.
 
+    .venv/bin/python bench/bench_advisor.py            # heldout, then refit at 100,000 runs
     .venv/bin/python bench/bench_advisor.py refit [--runs 100000]
     .venv/bin/python bench/bench_advisor.py heldout
     .venv/bin/python bench/bench_advisor.py recommend --cells 20   # trains 4 configs per cell (HUBKIT_HOME)
@@ -240,7 +241,7 @@ def summarise(path: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="what", required=True)
+    sub = parser.add_subparsers(dest="what")
     p = sub.add_parser("refit")
     p.add_argument("--runs", type=int, default=100_000)
     p.set_defaults(func=refit)
@@ -254,6 +255,10 @@ def main() -> None:
     p.add_argument("--out", default="bench/out/advisor_recommend.csv")
     p.set_defaults(func=lambda a: summarise(a.out))
     args = parser.parse_args()
+    if args.what is None:  # `make bench`: the two measurements that train nothing
+        heldout(args)
+        refit(argparse.Namespace(runs=100_000))
+        return
     args.func(args)
 
 
