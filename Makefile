@@ -41,7 +41,7 @@ test-deps: install $(CHP) /usr/bin/chromium
 
 # The demo scores the code domain: generated code runs in hubkit's sandbox (docs/operations.md).
 demo: install $(CHP)
-	PATH="$(CURDIR)/$(NODE_PREFIX)/node_modules/.bin:$$PATH" HUBKIT_ALLOW_CODE_EXECUTION=1 $(PY) -m hubkit.cli demo
+	PATH="$(CURDIR)/$(NODE_PREFIX)/node_modules/.bin:$$PATH" HUBKIT_ALLOW_CODE_EXECUTION=1 exec $(PY) -m hubkit.cli demo
 
 test: test-deps
 	PATH="$(CURDIR)/$(NODE_PREFIX)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest $(PYTEST_ARGS)

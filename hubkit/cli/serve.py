@@ -89,9 +89,14 @@ def _hub(args: argparse.Namespace) -> int:
         print(f"Public pages (no login): {hub.url}/services/public/", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         try:
-            return hub.wait()
+            code = hub.wait()
         except KeyboardInterrupt:
-            return 0
+            code = 0
+    # everything the platform started has stopped; skip the interpreter's seconds-long teardown
+    # of the service stack this process imported, so the prompt comes back at once
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

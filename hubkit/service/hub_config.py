@@ -56,6 +56,17 @@ def hubkit_env(env: Env) -> dict[str, str]:
     return keep
 
 
+def platform_ports(env: Env) -> dict[str, int]:
+    """Every port the hub and its services listen on, by what listens there."""
+    from urllib.parse import urlsplit
+
+    return {"the hub's public address": urlsplit(public_url(env)).port or 80,
+            "the hub's API": _port(env, "HUBKIT_HUB_API_PORT", 8081),
+            "the proxy's API": _port(env, "HUBKIT_PROXY_API_PORT", 8001),
+            "the hubkit service": _port(env, "HUBKIT_SERVICE_PORT", 8181),
+            "the public pages": _port(env, "HUBKIT_PUBLIC_PORT", 8866)}
+
+
 def landing_for(groups: list[str]) -> str:
     for group in ("admins", "researchers", "educators", "developers"):
         if group in groups:

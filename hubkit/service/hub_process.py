@@ -10,7 +10,6 @@ import os
 import re
 import secrets
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -23,7 +22,8 @@ from urllib.parse import quote
 import httpx
 
 from hubkit.errors import ConfigError, HubkitError
-from hubkit.service.hub_config import REPO, hub_home, public_url
+from hubkit.service.hub_config import REPO, hub_home, platform_ports, public_url
+from hubkit.service.processes import ProcessTree, explain_leftovers
 
 NODE_BIN = REPO / ".venv" / "node" / "node_modules" / ".bin"
 _XSRF = re.compile(r'name="_xsrf" value="([^"]+)"')
@@ -159,6 +159,7 @@ class HubProcess:
     env: dict[str, str]
     log_path: Path | None = None
     _proc: subprocess.Popen[bytes] | None = None
+    _tree: ProcessTree | None = None
 
     @property
     def url(self) -> str:
@@ -167,40 +168,51 @@ class HubProcess:
     def start(self, timeout_s: float = 120.0) -> Self:
         home = hub_home(self.env)
         (home / "hub").mkdir(parents=True, exist_ok=True)
+        explain_leftovers(ports=platform_ports(self.env),
+                          pid_files=[home / "hub" / "jupyterhub.pid", home / "hub" / "proxy.pid"])
         log = open_private_log(self.log_path or home / "hub" / "jupyterhub.log")
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "jupyterhub", "-f", str(REPO / "jupyterhub_config.py")],
             cwd=home / "hub", env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
+        self._tree = ProcessTree(self._proc.pid).start()
+        try:
+            self._wait_until_up(timeout_s, log=self.log_path or home / "hub" / "jupyterhub.log")
+        except BaseException:  # a failed start, or Ctrl-C / SIGTERM while starting: leave nothing behind
+            self.stop()
+            raise
+        return self
+
+    def _wait_until_up(self, timeout_s: float, *, log: Path) -> None:
+        assert self._proc is not None
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if self._proc.poll() is not None:
-                raise HubkitError("JupyterHub stopped while starting; see its log.",
-                                  detail=str(self.log_path or home / "hub" / "jupyterhub.log"))
+                raise HubkitError("JupyterHub stopped while starting; see its log.", detail=str(log))
             try:
                 if httpx.get(f"{self.url}/hub/health", timeout=2).status_code == 200 and \
                         httpx.get(f"{self.url}/services/hubkit/health", timeout=2).status_code == 200:
-                    return self
+                    return
             except httpx.HTTPError:
                 pass
             time.sleep(0.5)
-        self.stop()
         raise HubkitError(f"JupyterHub did not answer on {self.url} within {timeout_s:.0f} s.")
 
     def wait(self) -> int:
         assert self._proc is not None
         return self._proc.wait()
 
-    def stop(self) -> None:
-        """Stop the hub and everything it started (its process group)."""
-        if self._proc is None or self._proc.poll() is not None:
-            return
-        os.killpg(self._proc.pid, signal.SIGTERM)
-        try:
-            self._proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(self._proc.pid, signal.SIGKILL)
-            self._proc.wait(timeout=10)
+    def stop(self) -> list[int]:
+        """Stop the hub and everything it started (proxy, services, servers, kernels, job workers)
+        within 10 s; returns the pids that could not be stopped (none, normally)."""
+        if self._proc is None or self._tree is None:
+            return []
+        left = self._tree.stop()
+        self._proc.poll()
+        self._tree = None
+        if left:
+            print(f"Could not stop process(es) {', '.join(map(str, left))}; stop them by hand.", file=sys.stderr)
+        return left
 
     def __enter__(self) -> Self:
         return self.start()
