@@ -75,8 +75,14 @@ def _interrupt(signum: int, frame: object) -> None:
 
 def _demo(args: argparse.Namespace) -> int:
     from hubkit.db import upgrade
-    from hubkit.seed import EXAMPLES, seed
-    from hubkit.service.hub_process import HubProcess, admin_password, hub_environment, sign_up
+    from hubkit.seed import EXAMPLES, USERS, seed
+    from hubkit.service.hub_process import (
+        HubProcess,
+        admin_password,
+        demo_users,
+        hub_environment,
+        sign_up,
+    )
 
     settings = load_settings()
     settings.home.mkdir(parents=True, exist_ok=True)
@@ -91,6 +97,11 @@ def _demo(args: argparse.Namespace) -> int:
         sign_up(hub.url, admin, password)
         print(f"AI Model Hub is running at {hub.url}/ (up in {time.monotonic() - started:.0f} s)", flush=True)
         print(f"Admin login: {admin} / {password}", flush=True)
+        users = {name: role for name, role in USERS.items() if name != admin}
+        shared = demo_users(hub.url, settings.home.resolve(), admin=admin, admin_secret=password, users=users)
+        print(f"Demo logins (approved): {', '.join(users)} / {shared}", flush=True)
+        print(f"New sign-ups wait for approval: log in as {admin} and approve them at {hub.url}/hub/authorize",
+              flush=True)
         print(f"Public pages (no login): {hub.url}/services/public/", flush=True)
         print(f"Seeding {len(EXAMPLES)} example models; each appears on the hub when it is ready "
               f"(details in {log_path}).", flush=True)

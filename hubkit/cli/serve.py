@@ -71,7 +71,12 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def _hub(args: argparse.Namespace) -> int:
-    from hubkit.service.hub_process import HubProcess, admin_password, hub_environment, sign_up
+    from hubkit.service.hub_process import (
+        HubProcess,
+        admin_password,
+        hub_environment,
+        sign_up,
+    )
 
     settings = load_settings()
     upgrade(settings.database_url)
@@ -83,9 +88,11 @@ def _hub(args: argparse.Namespace) -> int:
     password = admin_password(settings.home.resolve())
     signal.signal(signal.SIGTERM, _interrupt)
     with HubProcess(env) as hub:
-        sign_up(hub.url, admin, password)
+        sign_up(hub.url, admin, password)  # the admin's account is approved as it is made
         print(f"AI Model Hub is running at {hub.url}/", flush=True)
         print(f"Admin login: {admin} / {password}", flush=True)
+        print(f"New sign-ups wait for approval: log in as {admin} and approve them at {hub.url}/hub/authorize",
+              flush=True)
         print(f"Public pages (no login): {hub.url}/services/public/", flush=True)
         print("Press Ctrl-C to stop.", flush=True)
         try:

@@ -17,6 +17,7 @@ from typing import Any
 
 from hubkit.errors import ConfigError
 from hubkit.service.deployments import default_deployment, deployment_class
+from hubkit.service.native import whole_number
 
 REPO = Path(__file__).resolve().parents[2]
 GROUPS = ("casual", "developers", "educators", "researchers", "admins")
@@ -129,11 +130,17 @@ def configure(c: Any, env: Env | None = None) -> None:
     c.JupyterHub.cleanup_servers = True
 
     c.JupyterHub.authenticator_class = "hubkit.service.native.HubkitNativeAuthenticator"
-    c.NativeAuthenticator.open_signup = env.get("HUBKIT_REQUIRE_APPROVAL", "0") not in ("1", "true", "yes")
+    # new accounts wait for an admin's approval unless the operator opens sign-up on purpose
+    c.NativeAuthenticator.open_signup = env.get("HUBKIT_OPEN_SIGNUP", "0") in ("1", "true", "yes")
     c.NativeAuthenticator.minimum_password_length = 8
-    c.NativeAuthenticator.check_common_password = True
+    c.NativeAuthenticator.check_common_password = True  # and never the username (HubkitNativeAuthenticator)
+    # failed logins per account, the admin's included: after this many, a wait before the next try
+    c.NativeAuthenticator.allowed_failed_logins = whole_number(env, "HUBKIT_LOGIN_ATTEMPTS", 5, least=1)
+    c.NativeAuthenticator.seconds_before_next_try = whole_number(env, "HUBKIT_LOGIN_WAIT_S", 300, least=1)
     c.Authenticator.admin_users = {env.get("HUBKIT_ADMIN_USER", "admin")}
     c.Authenticator.allow_all = True  # NativeAuthenticator's sign-up approval decides who may log in
+    if public_url(env).startswith("https://"):  # hub, servers and services set Secure cookies only
+        c.JupyterHub.tornado_settings = {"cookie_options": {"secure": True}}
     c.JupyterHub.load_groups = {name: {"users": []} for name in GROUPS}
 
     deployment = deployment_class(env.get("HUBKIT_SPAWNER") or default_deployment())(

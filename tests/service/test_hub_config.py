@@ -23,10 +23,14 @@ def load(monkeypatch, tmp_path, **env):
 
 def test_local_default_with_native_authenticator_groups_and_services(monkeypatch, tmp_path):
     monkeypatch.delenv("HUBKIT_SPAWNER", raising=False)
-    monkeypatch.delenv("HUBKIT_REQUIRE_APPROVAL", raising=False)
+    for name in ("HUBKIT_OPEN_SIGNUP", "HUBKIT_LOGIN_ATTEMPTS", "HUBKIT_LOGIN_WAIT_S", "HUBKIT_HUB_URL"):
+        monkeypatch.delenv(name, raising=False)
     c = load(monkeypatch, tmp_path, HUBKIT_ADMIN_USER="boss")
     assert c.JupyterHub.authenticator_class == "hubkit.service.native.HubkitNativeAuthenticator"
-    assert c.NativeAuthenticator.open_signup is True
+    assert c.NativeAuthenticator.open_signup is False  # sign-ups wait for an admin
+    assert (c.NativeAuthenticator.allowed_failed_logins, c.NativeAuthenticator.seconds_before_next_try) == (5, 300)
+    assert c.NativeAuthenticator.check_common_password is True
+    assert "tornado_settings" not in c.JupyterHub  # no Secure-only cookies on plain http
     assert c.Authenticator.admin_users == {"boss"}
     assert set(c.JupyterHub.load_groups) == {"casual", "developers", "educators", "researchers", "admins"}
     assert c.JupyterHub.bind_url == "http://127.0.0.1:8000/"
@@ -53,9 +57,11 @@ def test_local_default_with_native_authenticator_groups_and_services(monkeypatch
     assert "hubkit-platform" not in services
 
 
-def test_admin_approval_and_a_platform_token_are_configurable(monkeypatch, tmp_path):
-    c = load(monkeypatch, tmp_path, HUBKIT_REQUIRE_APPROVAL="1", HUBKIT_PLATFORM_TOKEN="s3cret")
-    assert c.NativeAuthenticator.open_signup is False
+def test_open_sign_up_login_limits_and_a_platform_token_are_configurable(monkeypatch, tmp_path):
+    c = load(monkeypatch, tmp_path, HUBKIT_OPEN_SIGNUP="1", HUBKIT_PLATFORM_TOKEN="s3cret",
+             HUBKIT_LOGIN_ATTEMPTS="3", HUBKIT_LOGIN_WAIT_S="60")
+    assert c.NativeAuthenticator.open_signup is True
+    assert (c.NativeAuthenticator.allowed_failed_logins, c.NativeAuthenticator.seconds_before_next_try) == (3, 60)
     platform = next(s for s in c.JupyterHub.services if s["name"] == "hubkit-platform")
     assert platform["api_token"] == "s3cret" and "command" not in platform
 
@@ -157,3 +163,14 @@ def test_a_new_home_gets_the_apps_and_keeps_its_own_notebooks(tmp_path):
     apps = sorted(p.name for p in (hub_config.REPO / "voila_apps").glob("*.ipynb"))
     assert apps and all((home / name).is_file() for name in apps)
     assert (home / "voila.json").read_text() == (hub_config.REPO / "voila_apps" / "voila.json").read_text()
+
+
+def test_cookies_are_secure_when_the_hub_is_served_over_https(monkeypatch, tmp_path):
+    c = load(monkeypatch, tmp_path, HUBKIT_HUB_URL="https://hub.example.org")
+    assert c.JupyterHub.tornado_settings["cookie_options"] == {"secure": True}
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "five"])
+def test_the_failed_login_limit_cannot_be_switched_off_by_accident(monkeypatch, tmp_path, value):
+    with pytest.raises(ConfigError, match="HUBKIT_LOGIN_ATTEMPTS"):
+        load(monkeypatch, tmp_path, HUBKIT_LOGIN_ATTEMPTS=value)

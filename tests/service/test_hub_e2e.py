@@ -1,9 +1,11 @@
 """The whole hub on loopback: real JupyterHub, proxy, hubkit service and public pages.
 
-Two people sign up and log in through NativeAuthenticator's forms; A uploads a
-dataset and trains a stand-in as a job through the service; B cannot see A's
-private model, sees it once public and forks it; a visitor reads the public
-profile data; expired and forged tokens are refused.
+Two people sign up through NativeAuthenticator's forms and log in once the admin
+approved them; A uploads a dataset and trains a stand-in as a job through the
+service; B cannot see A's private model, sees it once public and forks it; a
+visitor reads the public profile data; expired and forged tokens are refused;
+weak passwords are refused at sign-up; guessing the admin's password is stopped
+after 5 tries, even with the right password, until the wait is over.
 """
 from __future__ import annotations
 
@@ -22,8 +24,15 @@ import pytest
 from hubkit import accounts
 from hubkit.config import load_settings
 from hubkit.db import dispose_engines, upgrade
-from hubkit.errors import NotFound
-from hubkit.service.hub_process import HubProcess, hub_environment, log_in, sign_up
+from hubkit.errors import HubkitError, NotFound
+from hubkit.service.hub_process import (
+    HubProcess,
+    approve,
+    demo_users,
+    hub_environment,
+    log_in,
+    sign_up,
+)
 from hubkit.service.server import free_port
 from hubkit.store import LocalStore
 from hubkit.store.api import ApiStore
@@ -32,6 +41,8 @@ from tests.fixtures.db import seed_minimal
 pytestmark = pytest.mark.slow
 ROWS = [{"instruction": f"What is {i} plus {i}?", "response": str(2 * i)} for i in range(1, 41)]
 PASSWORD = "correct-horse-battery-9"
+ADMIN_PASSWORD = "staple-lantern-orbit-4"
+LOGIN_WAIT_S = 8
 
 
 def _accounts_possible() -> bool:
@@ -54,22 +65,25 @@ def hub(standins_home: Path) -> Iterator[tuple[HubProcess, LocalStore]]:
         "HUBKIT_HUB_API_PORT": str(free_port()), "HUBKIT_PROXY_API_PORT": str(free_port()),
         "HUBKIT_SERVICE_PORT": str(free_port()), "HUBKIT_PUBLIC_PORT": str(free_port()),
         "HUBKIT_PUBLIC_POOL_SIZE": "0", "HUBKIT_MAX_CONCURRENT_JOBS": "1", "HUBKIT_SPAWNER": DEPLOYMENT,
+        "HUBKIT_ADMIN_USER": "admin", "HUBKIT_LOGIN_WAIT_S": str(LOGIN_WAIT_S),
     })
-    for name in ("HUBKIT_DB_URL", "HUBKIT_ARCHIVE_URL", "HUBKIT_SERVICE_URL", "JUPYTERHUB_API_URL"):
+    for name in ("HUBKIT_DB_URL", "HUBKIT_ARCHIVE_URL", "HUBKIT_SERVICE_URL", "JUPYTERHUB_API_URL",
+                 "HUBKIT_OPEN_SIGNUP", "HUBKIT_LOGIN_ATTEMPTS"):
         env.pop(name, None)
     settings = load_settings(home=home, db_url="")
     upgrade(settings.database_url)
     local = LocalStore(settings.database_url)
     seed_minimal(local)
     with HubProcess(env, log_path=home / "hub.log") as process:
+        assert sign_up(process.url, "admin", ADMIN_PASSWORD)  # the admin's own account needs no approval
         yield process, local
     dispose_engines()
     shutil.rmtree(base, ignore_errors=True)
 
 
-def _token(hub_url: str, who: str, *, expires_in: int | None = None) -> str:
+def _token(hub_url: str, who: str, *, expires_in: int | None = None, password: str = PASSWORD) -> str:
     """A user logs in through the form and asks the hub for an API token, as the token page does."""
-    client = log_in(hub_url, who, PASSWORD)
+    client = log_in(hub_url, who, password)
     try:
         xsrf = client.cookies.get("_xsrf", path="/hub/")
         body = {"note": "e2e", **({"expires_in": expires_in} if expires_in else {})}
@@ -80,11 +94,22 @@ def _token(hub_url: str, who: str, *, expires_in: int | None = None) -> str:
         client.close()
 
 
+def _signed_up_and_approved(url: str, *names: str) -> None:
+    admin = log_in(url, "admin", ADMIN_PASSWORD)
+    try:
+        for who in names:
+            assert sign_up(url, who, PASSWORD)
+            with pytest.raises(HubkitError, match="Logging in"):  # waits for the admin's approval
+                log_in(url, who, PASSWORD)
+            approve(admin, who)
+    finally:
+        admin.close()
+
+
 def test_the_multi_user_journey(hub):
     process, local = hub
     url, api = process.url, process.url + "/services/hubkit"
-    for who in ("alice", "bob"):
-        sign_up(url, who, PASSWORD)
+    _signed_up_and_approved(url, "alice", "bob")
     tokens = {who: _token(url, who) for who in ("alice", "bob")}
     alice, bob = (ApiStore(api, token=tokens[w]) for w in ("alice", "bob"))
 
@@ -130,7 +155,7 @@ def test_the_multi_user_journey(hub):
 def test_expired_revoked_and_forged_tokens_get_401(hub):
     process, _ = hub
     url, api = process.url, process.url + "/services/hubkit"
-    sign_up(url, "carol", PASSWORD)
+    _signed_up_and_approved(url, "carol")
     short = _token(url, "carol", expires_in=1)
     time.sleep(2.5)
     for token in (short, "forged-token"):
@@ -139,6 +164,10 @@ def test_expired_revoked_and_forged_tokens_get_401(hub):
     good = _token(url, "carol")
     assert httpx.get(f"{api}/v1/me", headers={"Authorization": f"Bearer {good}"}).json()["name"] == "carol"
     assert httpx.get(f"{api}/v1/me?token={good}").status_code == 401  # never in the address
+    log = process.log_path
+    assert log is not None and log.stat().st_mode & 0o777 == 0o600
+    text = log.read_text(errors="replace")
+    assert "/v1/me?token=[redacted]" in text and good not in text  # the service's access log
 
 
 PROBE_SOURCE = """import json, os
@@ -159,7 +188,7 @@ def test_a_users_server_runs_as_their_account_and_its_kernel_cannot_open_the_dat
 
     process, local = hub
     url = process.url
-    sign_up(url, "dave", PASSWORD)
+    _signed_up_and_approved(url, "dave")
     token = _token(url, "dave")
     headers = {"Authorization": f"token {token}"}
     started = httpx.post(f"{url}/hub/api/users/dave/server", headers=headers, timeout=60)
@@ -185,3 +214,36 @@ def test_a_users_server_runs_as_their_account_and_its_kernel_cannot_open_the_dat
     assert "HUBKIT_DB_URL" not in report["environment"]
     assert account.home.stat().st_mode & 0o777 == 0o700
     httpx.delete(f"{url}/hub/api/users/dave/server", headers=headers, timeout=60)
+
+
+def test_weak_passwords_are_refused_at_sign_up(hub):
+    process, _ = hub
+    for password in ("mallory-2024", "MALLORY!!xyz", "password1", "short1"):
+        with pytest.raises(HubkitError, match="must not contain your username"):
+            sign_up(process.url, "mallory", password)
+    assert sign_up(process.url, "mallory", PASSWORD)
+
+
+def test_demo_users_are_approved_and_in_the_group_of_their_role(hub, tmp_path):
+    process, _ = hub
+    users = {"ada": "developer", "cass": "casual"}
+    password = demo_users(process.url, tmp_path, admin="admin", admin_secret=ADMIN_PASSWORD, users=users)
+    assert (tmp_path / "hub" / "demo-password").stat().st_mode & 0o777 == 0o600
+    assert demo_users(process.url, tmp_path, admin="admin", admin_secret=ADMIN_PASSWORD, users=users) == password
+    for who, group in (("ada", "developers"), ("cass", "casual")):  # still approved after the second call
+        token = _token(process.url, who, password=password)
+        me = httpx.get(f"{process.url}/hub/api/user", headers={"Authorization": f"token {token}"}).json()
+        assert group in me["groups"], me
+
+
+def test_guessing_a_password_is_stopped_for_everyone_the_admin_included(hub):
+    process, _ = hub
+    for _ in range(5):
+        with pytest.raises(HubkitError, match="Logging in"):
+            log_in(process.url, "admin", "wrong-guess-123")
+    started = time.monotonic()
+    with pytest.raises(HubkitError, match="Logging in"):  # the right password, during the wait
+        log_in(process.url, "admin", ADMIN_PASSWORD)
+    assert time.monotonic() - started < LOGIN_WAIT_S  # (so the refusal above was inside the wait)
+    time.sleep(LOGIN_WAIT_S + 1.5)
+    log_in(process.url, "admin", ADMIN_PASSWORD).close()
