@@ -24,7 +24,7 @@ class Settings:
     home: Path = field(default=Path(".hubkit"), metadata={"help": "Folder for the embedded database, archive and stand-in models."})
     db_url: str = field(default="", metadata={"help": "SQLAlchemy URL of the run database; empty means SQLite under home."})
     archive_url: str = field(default="", metadata={"help": "fsspec URL of the content-addressed archive; empty means a folder under home."})
-    executor: str = field(default="local", metadata={"help": "Where notebook jobs run: 'local' or 'ray'."})
+    executor: str = field(default="local", metadata={"help": "Where notebook jobs run: 'local' (as this account: one user), 'local-as-user' (each job's code as its owner's system account; needs root) or 'ray'."})
     ray_address: str = field(default="http://127.0.0.1:8265", metadata={"help": "Ray Jobs API address for the 'ray' executor."})
     max_concurrent_jobs: int = field(default=2, metadata={"help": "Jobs the local executor runs at once."})
     gpu_slots: str = field(default="", metadata={"help": "Comma-separated GPU indices the local executor hands out, one per job."})
