@@ -39,9 +39,16 @@ $(CHP):
 
 test-deps: install $(CHP) /usr/bin/chromium
 
+# `make demo DB=postgresql`: the whole platform on PostgreSQL (PG_URL; the database is created if
+# missing) with the service on several uvicorn workers (HUBKIT_SERVICE_WORKERS, 4 by default there).
+DB ?= sqlite
+PG_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/hubkit
+DEMO_DB_ENV := $(if $(filter postgresql,$(DB)),HUBKIT_DB_URL="$(PG_URL)",)
+
 # The demo scores the code domain: generated code runs in hubkit's sandbox (docs/operations.md).
 demo: install $(CHP)
-	PATH="$(CURDIR)/$(NODE_PREFIX)/node_modules/.bin:$$PATH" HUBKIT_ALLOW_CODE_EXECUTION=1 exec $(PY) -m hubkit.cli demo
+	PATH="$(CURDIR)/$(NODE_PREFIX)/node_modules/.bin:$$PATH" HUBKIT_ALLOW_CODE_EXECUTION=1 $(DEMO_DB_ENV) \
+	    exec $(PY) -m hubkit.cli demo
 
 test: test-deps
 	PATH="$(CURDIR)/$(NODE_PREFIX)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest $(PYTEST_ARGS)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 
 from hubkit.config import Settings, load_settings
 from hubkit.db import upgrade
+from hubkit.db.migrate import create_database
 from hubkit.store import LocalStore
 
 
@@ -28,6 +29,7 @@ def init_platform(*, settings: Settings | None = None, build_models: bool = Fals
     """Migrate the run database, register the catalog and optionally build the stand-ins."""
     settings = settings or load_settings()
     settings.home.mkdir(parents=True, exist_ok=True)
+    create_database(settings.database_url)
     upgrade(settings.database_url)
     if build_models:
         from hubkit.catalog import build_standins

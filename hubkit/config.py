@@ -36,6 +36,7 @@ class Settings:
     device: str = field(default="auto", metadata={"help": "Where training, evaluation and the demo run: auto (the first GPU if any), cpu, cuda or cuda:N."})
     eval_limit: int = field(default=0, metadata={"help": "Items per task the platform's evaluation worker scores; 0 means every item."})
     eval_lease_s: float = field(default=120.0, metadata={"help": "An evaluation whose worker stopped renewing its lease this long is retried by another worker."})
+    service_workers: int = field(default=0, metadata={"help": "uvicorn worker processes of the hubkit service; 0 means 4 on PostgreSQL and 1 on SQLite (one writer at a time)."})
     service_url: str = field(default="", metadata={"help": "Base URL of the hubkit service (used by ApiStore inside user kernels)."})
     job_service_url: str = field(default="", metadata={"help": "The hubkit service as user code in jobs reaches it (executors that run jobs as their owner hand it to the job); empty: the service's own JUPYTERHUB_SERVICE_URL."})
     models_home: str = field(default="", metadata={"help": "Folder of the base models' weights, which user code may read; empty means models/ under home."})
@@ -45,6 +46,13 @@ class Settings:
         if self.db_url:
             return self.db_url
         return f"sqlite:///{(self.home / 'hubkit.db').resolve()}"
+
+    @property
+    def service_worker_count(self) -> int:
+        """The service's worker processes: as set, else 4 on PostgreSQL and 1 on SQLite."""
+        if self.service_workers > 0:
+            return self.service_workers
+        return 4 if self.database_url.startswith("postgresql") else 1
 
     @property
     def archive_root(self) -> str:

@@ -43,3 +43,9 @@ def test_unknown_toml_keys_are_refused(hub_home):
 def test_every_setting_has_help():
     helps = settings_help()
     assert "HUBKIT_DB_URL" in helps and all(helps.values())
+
+
+def test_service_workers_default_to_four_on_postgresql_and_one_on_sqlite(hub_home):
+    assert load_settings().service_worker_count == 1
+    assert load_settings(db_url="postgresql+psycopg://u@h/db").service_worker_count == 4
+    assert load_settings(db_url="postgresql+psycopg://u@h/db", service_workers=2).service_worker_count == 2

@@ -26,6 +26,27 @@ _CURRENT: set[str] = set()  # databases this process has seen at the head revisi
 _PG_MIGRATION_LOCK = 0x6875626B  # one migrating process at a time on PostgreSQL ("hubk")
 
 
+def create_database(url: str) -> bool:
+    """Create the PostgreSQL database ``url`` names when the server does not have it yet
+    (the demo's ``DB=postgresql``); True when it was created. SQLite creates its file itself."""
+    from sqlalchemy import create_engine, text
+
+    target = make_url(url)
+    if target.get_backend_name() != "postgresql" or not target.database:
+        return False
+    server = create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as conn:
+            if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                            {"name": target.database}).first():
+                return False
+            quoted = conn.dialect.identifier_preparer.quote(target.database)
+            conn.exec_driver_sql(f"CREATE DATABASE {quoted}")
+            return True
+    finally:
+        server.dispose()
+
+
 def upgrade(url: str, revision: str = "head") -> None:
     """Bring the database at ``url`` to ``revision`` (creating it if new)."""
     cfg = _config()

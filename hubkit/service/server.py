@@ -64,14 +64,25 @@ def log_config() -> dict[str, Any]:
     return config
 
 
-def serve(app: FastAPI | None = None, *, host: str | None = None, port: int | None = None) -> None:
-    """Serve until stopped (what ``python -m hubkit.service`` runs)."""
+def serve(app: FastAPI | None = None, *, host: str | None = None, port: int | None = None,
+          workers: int | None = None) -> None:
+    """Serve until stopped (what ``python -m hubkit.service`` runs).
+
+    Without ``app``, uvicorn runs ``workers`` processes (default: the ``service_workers``
+    setting), each building its own app from the settings through the ``create_app`` factory;
+    an ``app`` given here is served by this one process."""
+    from hubkit.config import load_settings
     from hubkit.service.app import create_app
 
     default_host, default_port = bind_address()
-    uvicorn.run(app or create_app(), host=host or default_host, port=port or default_port,
-                log_level=os.environ.get("HUBKIT_SERVICE_LOG_LEVEL", "info"), proxy_headers=False,
-                log_config=log_config())
+    options: dict[str, Any] = {
+        "host": host or default_host, "port": port or default_port, "proxy_headers": False,
+        "log_level": os.environ.get("HUBKIT_SERVICE_LOG_LEVEL", "info"), "log_config": log_config()}
+    count = workers or load_settings().service_worker_count
+    if app is not None or count == 1:
+        uvicorn.run(app or create_app(), **options)
+    else:
+        uvicorn.run("hubkit.service.app:create_app", factory=True, workers=count, **options)
 
 
 class BackgroundServer:

@@ -98,3 +98,28 @@ def test_models_keeps_its_large_json_documents_last(db_url):
     assert names[-2:] == ["benchmark_scores", "loss_curve_data"]
     documents = {"description", "config", "hardware", "versions", "artifacts", "benchmark_scores", "loss_curve_data"}
     assert set(names[-len(documents):]) == documents
+
+
+@pytest.mark.postgres
+def test_a_missing_postgresql_database_is_created_once_then_migrated():
+    import uuid
+
+    from hubkit.db import dispose_engines
+    from hubkit.db.migrate import create_database
+    from tests.fixtures.db import PG_ADMIN_URL, _require_pg
+
+    _require_pg()
+    name = f"hubkit_t_{uuid.uuid4().hex[:10]}"
+    url = sa.engine.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    try:
+        assert create_database(url) is True
+        assert create_database(url) is False  # there already
+        upgrade(url)
+        assert current_revision(url) == head_revision()
+    finally:
+        dispose_engines()
+        admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.dispose()
+    assert create_database("sqlite:///unused.db") is False  # SQLite makes its own file

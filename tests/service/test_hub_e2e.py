@@ -9,6 +9,7 @@ after 5 tries, even with the right password, until the wait is over.
 """
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import shutil
@@ -53,8 +54,10 @@ def _accounts_possible() -> bool:
 DEPLOYMENT = "local" if _accounts_possible() else "single-user"
 
 
-@pytest.fixture(scope="module")
-def hub(standins_home: Path) -> Iterator[tuple[HubProcess, LocalStore]]:
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def hub(request: pytest.FixtureRequest, standins_home: Path) -> Iterator[tuple[HubProcess, LocalStore]]:
+    """The hub as ``make demo`` runs it: on SQLite, and on PostgreSQL (``make demo DB=postgresql``)
+    with the service on its PostgreSQL default of 4 uvicorn workers."""
     base = Path(tempfile.mkdtemp(prefix="hubkit-e2e-"))
     base.chmod(0o711)  # users' accounts pass through to their job folders and the models
     home = base / "home"
@@ -67,18 +70,74 @@ def hub(standins_home: Path) -> Iterator[tuple[HubProcess, LocalStore]]:
         "HUBKIT_PUBLIC_POOL_SIZE": "0", "HUBKIT_MAX_CONCURRENT_JOBS": "1", "HUBKIT_SPAWNER": DEPLOYMENT,
         "HUBKIT_ADMIN_USER": "admin", "HUBKIT_LOGIN_WAIT_S": str(LOGIN_WAIT_S),
     })
-    for name in ("HUBKIT_DB_URL", "HUBKIT_ARCHIVE_URL", "HUBKIT_SERVICE_URL", "JUPYTERHUB_API_URL",
-                 "HUBKIT_OPEN_SIGNUP", "HUBKIT_LOGIN_ATTEMPTS"):
+    for name in ("HUBKIT_DB_URL", "HUBKIT_ARCHIVE_URL", "HUBKIT_SERVICE_URL", "HUBKIT_SERVICE_WORKERS",
+                 "JUPYTERHUB_API_URL", "HUBKIT_OPEN_SIGNUP", "HUBKIT_LOGIN_ATTEMPTS"):
         env.pop(name, None)
-    settings = load_settings(home=home, db_url="")
-    upgrade(settings.database_url)
-    local = LocalStore(settings.database_url)
-    seed_minimal(local)
-    with HubProcess(env, log_path=home / "hub.log") as process:
-        assert sign_up(process.url, "admin", ADMIN_PASSWORD)  # the admin's own account needs no approval
-        yield process, local
-    dispose_engines()
+    with contextlib.ExitStack() as cleanup:
+        db_url = ""
+        if request.param == "postgresql":
+            db_url = cleanup.enter_context(_pg_schema())
+            env["HUBKIT_DB_URL"] = db_url
+        settings = load_settings(home=home, db_url=db_url)
+        upgrade(settings.database_url)
+        local = LocalStore(settings.database_url)
+        seed_minimal(local)
+        with HubProcess(env, log_path=home / "hub.log") as process:
+            if request.param == "postgresql":
+                assert _service_workers(home) == 4
+            assert sign_up(process.url, "admin", ADMIN_PASSWORD)  # the admin's own account needs no approval
+            yield process, local
+        dispose_engines()
     shutil.rmtree(base, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def _pg_schema() -> Iterator[str]:
+    """A fresh PostgreSQL schema for the hub, dropped afterwards."""
+    import uuid
+
+    import sqlalchemy as sa
+
+    from tests.fixtures.db import PG_ADMIN_URL, _require_pg, pg_schema_url
+
+    _require_pg()
+    schema = f"e2e_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_ADMIN_URL)
+    with admin.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+    try:
+        yield pg_schema_url(schema)
+    finally:
+        dispose_engines()
+        with admin.begin() as conn:
+            conn.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
+
+
+def _service_workers(home: Path) -> int:
+    """Worker processes of this hub's hubkit service (spawned by ``python -m hubkit.service``)."""
+    import psutil
+
+    mine = f"HUBKIT_HOME={home}"
+    for proc in psutil.process_iter(["cmdline"]):
+        try:
+            if proc.info["cmdline"][-2:] == ["-m", "hubkit.service"] and mine in _environ(proc):
+                deadline = time.monotonic() + 60
+                while len(_spawned(proc)) < 4 and time.monotonic() < deadline:
+                    time.sleep(0.5)
+                return len(_spawned(proc))
+        except (psutil.Error, TypeError):
+            continue
+    raise AssertionError("no hubkit service process for this hub")
+
+
+def _spawned(proc) -> list[object]:  # type: ignore[no-untyped-def]
+    """uvicorn's worker processes (multiprocessing spawns them; its resource tracker is not one)."""
+    return [c for c in proc.children() if any("spawn_main" in part for part in c.cmdline())]
+
+
+def _environ(proc) -> list[str]:  # type: ignore[no-untyped-def]
+    return [f"{k}={v}" for k, v in proc.environ().items()]
 
 
 def _token(hub_url: str, who: str, *, expires_in: int | None = None, password: str = PASSWORD) -> str:
