@@ -92,12 +92,12 @@ def services(env: Env, *, executor: str = "local") -> list[dict[str, Any]]:
          "command": [py, "-m", "hubkit.service"], "environment": api,
          # JupyterHub waits 30 s by default; its uvicorn workers (4 on PostgreSQL) each import
          # the service before it answers, which takes longer on a busy machine
-         "timeout": 180},
+         "timeout": 300},
         {"name": "public", "url": f"http://127.0.0.1:{public_port}", "display": True,
          "command": [voila, "--no-browser", "--Voila.ip=127.0.0.1", f"--port={public_port}",
                      "--base_url=/services/public/", f"--Voila.config_file_paths={REPO / 'voila_apps'}",
                      f"--VoilaConfiguration.default_pool_size={_port(env, 'HUBKIT_PUBLIC_POOL_SIZE', 1)}", str(REPO / "voila_apps")],
-         "environment": {**shared, "HUBKIT_PUBLIC_PAGES": "1"}, "timeout": 180},
+         "environment": {**shared, "HUBKIT_PUBLIC_PAGES": "1"}, "timeout": 300},
         {"name": "eval-worker", "display": False,
          "command": [py, "-m", "hubkit.cli", "serve", "eval-worker"], "environment": shared},
         {"name": "idle-culler", "display": False,

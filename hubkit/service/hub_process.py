@@ -165,8 +165,8 @@ class HubProcess:
     def url(self) -> str:
         return public_url(self.env)
 
-    def start(self, timeout_s: float = 240.0) -> Self:
-        """Start the hub; it answers once its services do (the hubkit service gets 180 s)."""
+    def start(self, timeout_s: float = 420.0) -> Self:
+        """Start the hub; it answers once its services, started one after the other, do."""
         home = hub_home(self.env)
         (home / "hub").mkdir(parents=True, exist_ok=True)
         explain_leftovers(ports=platform_ports(self.env),
