@@ -6,6 +6,13 @@ a tiny size, and pretrain it briefly so it produces non-random text while
 leaving room for fine-tuning to show. Same seed and recipe → identical files.
 Builds are written to a temporary folder and renamed, under a lock, so two
 processes never see or produce a half-built stand-in.
+
+Pretraining takes minutes of CPU per family, so the package ships the four
+stand-ins that ``hubkit catalog build --force --ship`` produced (seed 0, the
+default recipe, in ``hubkit/catalog/standins/``); a home gets a copy of them
+in milliseconds. Any other recipe or seed is built, and cached in the home
+under its recipe and seed. ``tests/catalog/test_shipped.py`` checks that a
+rebuild reproduces the shipped weights.
 """
 from __future__ import annotations
 
@@ -32,8 +39,9 @@ from hubkit.errors import TrainingError
 from hubkit.microworld import DOMAINS, items, pretraining_corpus
 
 # Bump when the recipe or the corpus changes, so old builds are rebuilt.
-RECIPE_VERSION = 1
+RECIPE_VERSION = 2
 MANIFEST = "standin.json"
+SHIPPED_DIR = Path(__file__).resolve().parent / "standins"
 
 
 @dataclass(frozen=True)
@@ -52,7 +60,7 @@ class StandinRecipe:
     steps: int = 100
     learning_rate: float = 3e-3
     warmup_steps: int = 10
-    time_budget_s: float = 40.0
+    time_budget_s: float = 3600.0
     corpus_per_domain: int = 40
     chat_docs_per_domain: int = 10
 
@@ -62,7 +70,8 @@ DEFAULT_RECIPE = StandinRecipe()
 
 @dataclass(frozen=True)
 class BuildProgress:
-    """One progress event; ``stage`` is tokenizer, pretrain, saved or skipped."""
+    """One progress event; ``stage`` is tokenizer, pretrain, saved, shipped (copied from the
+    package) or skipped (already there)."""
 
     family: str
     stage: str
@@ -79,6 +88,11 @@ def standin_path(family: str, *, home: Path | None = None) -> Path:
     name = FAMILIES[family].name  # validates the name before it becomes a path
     settings = load_settings(home=home) if home is not None else load_settings()
     return settings.models_dir / "standins" / name
+
+
+def shipped_path(family: str) -> Path:
+    """Where the package keeps ``family``'s shipped stand-in."""
+    return SHIPPED_DIR / FAMILIES[family].name
 
 
 def read_manifest(path: Path) -> dict[str, Any] | None:
@@ -153,8 +167,20 @@ def _pretrain(
         return 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress_frac))
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
-    order = torch.Generator().manual_seed(seed)
     model.train()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # one thread: as fast for these sizes, and the same sums on every machine
+    try:
+        return _steps(model, blocks, optimizer, scheduler, family=family, seed=seed, recipe=recipe,
+                      progress=progress)
+    finally:
+        torch.set_num_threads(threads)
+        model.eval()
+
+
+def _steps(model: torch.nn.Module, blocks: torch.Tensor, optimizer: torch.optim.Optimizer, scheduler: Any, *,
+           family: str, seed: int, recipe: StandinRecipe, progress: ProgressCallback | None) -> dict[str, Any]:
+    order = torch.Generator().manual_seed(seed)
     started = time.monotonic()
     loss_value = float("nan")
     step = 0
@@ -176,7 +202,6 @@ def _pretrain(
             progress(BuildProgress(family, "pretrain", step, recipe.steps, loss_value))
         if time.monotonic() - started > recipe.time_budget_s:
             break
-    model.eval()
     return {"steps_done": step, "final_loss": round(loss_value, 4),
             "stopped_by_time_budget": step < recipe.steps}
 
@@ -189,8 +214,13 @@ def build_standin(
     recipe: StandinRecipe = DEFAULT_RECIPE,
     progress: ProgressCallback | None = None,
     force: bool = False,
+    ship: bool = False,
 ) -> Path:
-    """Build one family's stand-in unless an identical build is already there."""
+    """Build one family's stand-in unless an identical build is already there or shipped.
+
+    ``ship`` also writes the build into the package (``SHIPPED_DIR``), for the
+    maintainers who change the recipe.
+    """
     family = FAMILIES[family_name]
     target = standin_path(family.name, home=home)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -198,6 +228,12 @@ def build_standin(
         if not force and _is_current(target, seed=seed, recipe=recipe):
             if progress:
                 progress(BuildProgress(family.name, "skipped"))
+            return target
+        shipped = shipped_path(family.name)
+        if not force and _is_current(shipped, seed=seed, recipe=recipe):
+            _copy_atomically(shipped, target)
+            if progress:
+                progress(BuildProgress(family.name, "shipped"))
             return target
         started = time.monotonic()
         if progress:
@@ -230,6 +266,8 @@ def build_standin(
             "versions": {"torch": torch.__version__, "transformers": transformers.__version__},
         }
         _write_atomically(target, model, tokenizer, manifest)
+        if ship:
+            _copy_atomically(target, shipped)
         if progress:
             progress(BuildProgress(family.name, "saved", stats["steps_done"], recipe.steps, stats["final_loss"]))
         return target
@@ -243,13 +281,14 @@ def build_standins(
     progress: ProgressCallback | None = None,
     force: bool = False,
     recipe: StandinRecipe = DEFAULT_RECIPE,
+    ship: bool = False,
 ) -> list[Path]:
     """Build the stand-ins of ``families`` (default: all); already-built ones are skipped."""
     names = list(families) if families else list(FAMILIES)
     for name in names:
         FAMILIES[name]  # fail on an unknown name before building anything
     return [
-        build_standin(name, home=home, seed=seed, recipe=recipe, progress=progress, force=force)
+        build_standin(name, home=home, seed=seed, recipe=recipe, progress=progress, force=force, ship=ship)
         for name in names
     ]
 
@@ -272,6 +311,24 @@ def _build_lock(folder: Path) -> Iterator[None]:
             yield
         finally:
             fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def _copy_atomically(source: Path, target: Path) -> None:
+    """Copy a built stand-in folder (its manifest last), then swap it in."""
+    tmp = target.with_name(f".{target.name}.copying-{os.getpid()}")
+    old = target.with_name(f".{target.name}.old-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        tmp.mkdir(parents=True)
+        for path in sorted(source.iterdir(), key=lambda p: p.name == MANIFEST):
+            if path.is_file():
+                shutil.copyfile(path, tmp / path.name)
+        if target.exists():
+            target.rename(old)
+        tmp.rename(target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def _write_atomically(target: Path, model: Any, tokenizer: PreTrainedTokenizerBase, manifest: dict[str, Any]) -> None:

@@ -15,6 +15,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build.add_argument("--families", nargs="+", choices=list(FAMILIES), help="only these families")
     build.add_argument("--seed", type=int, default=0, help="seed for tokenizer corpus, weights and data order")
     build.add_argument("--force", action="store_true", help="rebuild even when an identical build exists")
+    build.add_argument("--ship", action="store_true",
+                       help="also write the builds into the package, as the stand-ins it ships (maintainers)")
     build.set_defaults(func=_build)
     listing = sub.add_parser("list", help="show every base model, stand-ins labelled")
     listing.set_defaults(func=_list)
@@ -34,11 +36,12 @@ def _build(args: argparse.Namespace) -> int:
             bar.n = event.step
             bar.set_postfix(loss=f"{event.loss:.3f}")
             bar.refresh()
-        elif event.stage in {"saved", "skipped"}:
+        elif event.stage in {"saved", "shipped", "skipped"}:
             bar.set_postfix_str(event.stage)
             bar.close()
 
-    paths = build_standins(families=args.families, seed=args.seed, progress=show, force=args.force)
+    paths = build_standins(families=args.families, seed=args.seed, progress=show, force=args.force,
+                           ship=args.ship)
     for path in paths:
         print(path)
     return 0

@@ -1,0 +1,42 @@
+"""The shipped stand-ins: a home gets them without pretraining, and the build command reproduces them."""
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+from safetensors.torch import load_file
+
+from hubkit import catalog
+from hubkit.catalog.standin import DEFAULT_RECIPE, RECIPE_VERSION, build_standin, read_manifest, shipped_path
+
+FAMILIES = list(catalog.FAMILIES)
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_every_family_ships_a_stand_in_of_the_current_recipe(family: str) -> None:
+    manifest = read_manifest(shipped_path(family))
+    assert manifest is not None, f"run 'hubkit catalog build --force --ship' to ship the {family} stand-in"
+    assert manifest["recipe_version"] == RECIPE_VERSION and manifest["seed"] == 0
+    assert manifest["recipe"] == asdict(DEFAULT_RECIPE)
+    assert manifest["steps_done"] == DEFAULT_RECIPE.steps and not manifest["stopped_by_time_budget"]
+
+
+def test_a_new_home_gets_the_shipped_stand_in_without_pretraining(tmp_path: Path) -> None:
+    events: list[str] = []
+    path = build_standin("qwen2.5", home=tmp_path, progress=lambda e: events.append(e.stage))
+    assert events == ["shipped"]
+    assert load_file(path / "model.safetensors").keys() == load_file(shipped_path("qwen2.5") / "model.safetensors").keys()
+    assert read_manifest(path) == read_manifest(shipped_path("qwen2.5"))
+    build_standin("qwen2.5", home=tmp_path, progress=lambda e: events.append(e.stage))
+    assert events == ["shipped", "skipped"]
+
+
+@pytest.mark.slow
+def test_the_build_command_reproduces_the_shipped_weights(tmp_path: Path) -> None:
+    path = build_standin("llama3", home=tmp_path, force=True)
+    shipped = shipped_path("llama3")
+    assert (path / "tokenizer.json").read_bytes() == (shipped / "tokenizer.json").read_bytes()
+    rebuilt, expected = load_file(path / "model.safetensors"), load_file(shipped / "model.safetensors")
+    assert rebuilt.keys() == expected.keys()
+    assert all(rebuilt[name].equal(expected[name]) for name in expected)
