@@ -30,7 +30,12 @@ from typing import Any
 
 import torch
 import transformers
-from transformers import AutoModelForCausalLM, CONFIG_MAPPING, PretrainedConfig, PreTrainedTokenizerBase
+from transformers import (
+    CONFIG_MAPPING,
+    AutoModelForCausalLM,
+    PretrainedConfig,
+    PreTrainedTokenizerBase,
+)
 
 from hubkit.catalog.families import FAMILIES, Family
 from hubkit.catalog.tokenizer import train_tokenizer

@@ -8,7 +8,13 @@ import pytest
 from safetensors.torch import load_file
 
 from hubkit import catalog
-from hubkit.catalog.standin import DEFAULT_RECIPE, RECIPE_VERSION, build_standin, read_manifest, shipped_path
+from hubkit.catalog.standin import (
+    DEFAULT_RECIPE,
+    RECIPE_VERSION,
+    build_standin,
+    read_manifest,
+    shipped_path,
+)
 
 FAMILIES = list(catalog.FAMILIES)
 
