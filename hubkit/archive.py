@@ -75,6 +75,12 @@ class Archive:
     def exists(self, digest: str) -> bool:
         return self.fs.exists(self._path(digest))
 
+    def size(self, digest: str) -> int:
+        """Bytes stored under ``digest`` (NotFound when nothing is)."""
+        if not self.exists(digest):
+            raise NotFound(f"Nothing is archived under {digest}.")
+        return int(self.fs.size(self._path(digest)))
+
     def get_bytes(self, digest: str) -> bytes:
         return b"".join(self.iter_bytes(digest))
 

@@ -95,6 +95,10 @@ class JobError(HubkitError):
     """A notebook job could not be submitted, run or controlled."""
 
 
+class ExportError(HubkitError):
+    """A model could not be exported (GGUF, Ollama) or pushed to the Hub; nothing was left half-written."""
+
+
 class MissingExtra(HubkitError):
     """An optional component is not installed; the message says how to get it."""
 

@@ -26,22 +26,75 @@ class RealModel:
 
 @dataclass(frozen=True)
 class ChatFormat:
-    """The family's chat markup, reproduced by the stand-in's tokenizer.
+    """The family's chat markup as data, reproduced by the stand-in's tokenizer.
 
-    ``eos`` ends every assistant turn (and is where generation stops); ``pad``
-    is a separate token so padding masks never hide the EOS from training.
+    One description yields both the Jinja chat template transformers renders and
+    the Go template an Ollama Modelfile carries (:mod:`hubkit.catalog.chat`), so
+    the two cannot drift apart. A message is ``header + content + footer``;
+    ``{role}`` in a header stands for the role's name; ``role_headers`` /
+    ``role_footers`` override them per role. ``generation`` opens the
+    assistant's turn when a prompt asks for an answer. With
+    ``system_prefix`` the family has no system turn: the system text and that
+    separator open the next user message (Mistral). ``eos`` ends every assistant
+    turn (and is where generation stops); ``pad`` is a separate token so padding
+    masks never hide the EOS from training.
     """
 
-    template: str
     bos: str | None
     eos: str
     pad: str
+    header: str = ""
+    footer: str = ""
+    generation: str = ""
+    role_headers: tuple[tuple[str, str], ...] = ()
+    role_footers: tuple[tuple[str, str], ...] = ()
+    system_prefix: str | None = None
     extra_special: tuple[str, ...] = ()
 
     @property
     def special_tokens(self) -> list[str]:
         tokens = [t for t in (self.bos, self.eos, self.pad) if t]
         return tokens + [t for t in self.extra_special if t not in tokens]
+
+    def header_for(self, role: str) -> str:
+        return dict(self.role_headers).get(role, self.header)
+
+    def footer_for(self, role: str) -> str:
+        return dict(self.role_footers).get(role, self.footer)
+
+    @property
+    def template(self) -> str:
+        """The Jinja chat template (what the tokenizer's ``chat_template`` holds)."""
+        from hubkit.catalog.chat import jinja_template
+
+        return jinja_template(self)
+
+
+# The families' own pre-tokenizer splits (their tokenizer.json ``Split`` regexes).
+LLAMA3_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*"
+                r"|\s*[\r\n]+|\s+(?!\S)|\s+")
+QWEN2_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*"
+               r"|\s*[\r\n]+|\s+(?!\S)|\s+")
+
+
+@dataclass(frozen=True)
+class TokenizerLayout:
+    """How the family's real tokenizer is built, reproduced by the stand-in's.
+
+    ``byte_bpe``: byte-level BPE after the family's regex ``split`` (Llama 3, Qwen 2), known to
+    llama.cpp as pre-tokenizer ``gguf_pre``. ``sentencepiece``: a SentencePiece BPE model with
+    byte fallback and a ``tokenizer.model`` file (Mistral, Phi-3); ``added_specials`` puts the
+    chat tokens after the SentencePiece vocabulary as added tokens (Phi-3) instead of inside it as
+    control symbols (Mistral).
+    """
+
+    kind: str
+    split: str | None = None
+    gguf_pre: str | None = None
+    nfc: bool = False
+    ignore_merges: bool = False
+    add_bos: bool = False
+    added_specials: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,6 +111,7 @@ class Family:
     lora_targets_mlp: tuple[str, ...]
     chat: ChatFormat
     models: tuple[RealModel, ...]
+    tokenizer: TokenizerLayout
     fused_projections: bool = False
     notes: str = ""
 
@@ -113,17 +167,15 @@ FAMILIES.register(Family(
     lora_targets=_ATTN,
     lora_targets_mlp=_MLP,
     chat=ChatFormat(
-        template=(
-            "{{ bos_token }}{% for message in messages %}"
-            "<|start_header_id|>{{ message['role'] }}<|end_header_id|>\n\n"
-            "{{ message['content'] }}<|eot_id|>{% endfor %}"
-            "{% if add_generation_prompt %}<|start_header_id|>assistant<|end_header_id|>\n\n{% endif %}"
-        ),
+        header="<|start_header_id|>{role}<|end_header_id|>\n\n",
+        footer="<|eot_id|>",
+        generation="<|start_header_id|>assistant<|end_header_id|>\n\n",
         bos="<|begin_of_text|>",
         eos="<|eot_id|>",
         pad="<|finetune_right_pad_id|>",
         extra_special=("<|end_of_text|>", "<|start_header_id|>", "<|end_header_id|>"),
     ),
+    tokenizer=TokenizerLayout("byte_bpe", split=LLAMA3_SPLIT, gguf_pre="llama-bpe", ignore_merges=True, add_bos=True),
     models=(
         RealModel("llama3-8b", "meta-llama/Meta-Llama-3-8B", 8_030_000_000, "Llama 3 Community License", False,
                   "General text and code; a solid base for most fine-tunes."),
@@ -149,19 +201,15 @@ FAMILIES.register(Family(
     lora_targets=_ATTN,
     lora_targets_mlp=_MLP,
     chat=ChatFormat(
-        template=(
-            "{{ bos_token }}{% set ns = namespace(system='') %}"
-            "{% for message in messages %}"
-            "{% if message['role'] == 'system' %}{% set ns.system = message['content'] + '\n\n' %}"
-            "{% elif message['role'] == 'user' %}[INST] {{ ns.system }}{{ message['content'] }} [/INST]"
-            "{% set ns.system = '' %}"
-            "{% else %}{{ message['content'] }}{{ eos_token }}{% endif %}{% endfor %}"
-        ),
+        role_headers=(("user", "[INST] "),),
+        role_footers=(("user", " [/INST]"), ("assistant", "</s>")),
+        system_prefix="\n\n",
         bos="<s>",
         eos="</s>",
         pad="<pad>",
         extra_special=("[INST]", "[/INST]"),
     ),
+    tokenizer=TokenizerLayout("sentencepiece", add_bos=True),
     models=(
         RealModel("mistral-7b", "mistralai/Mistral-7B-v0.3", 7_250_000_000, "Apache-2.0", False,
                   "General English text; fine-tunes well on modest hardware."),
@@ -182,16 +230,15 @@ FAMILIES.register(Family(
     lora_targets_mlp=("gate_up_proj", "down_proj"),
     fused_projections=True,
     chat=ChatFormat(
-        template=(
-            "{{ bos_token }}{% for message in messages %}"
-            "<|{{ message['role'] }}|>\n{{ message['content'] }}<|end|>\n{% endfor %}"
-            "{% if add_generation_prompt %}<|assistant|>\n{% endif %}"
-        ),
+        header="<|{role}|>\n",
+        footer="<|end|>\n",
+        generation="<|assistant|>\n",
         bos="<s>",
         eos="<|end|>",
         pad="<|endoftext|>",
         extra_special=("<|user|>", "<|assistant|>", "<|system|>"),
     ),
+    tokenizer=TokenizerLayout("sentencepiece", add_bos=True, added_specials=True),
     models=(
         RealModel("phi3-mini-4k-instruct", "microsoft/Phi-3-mini-4k-instruct", 3_820_000_000, "MIT", True,
                   "Reasoning and math in a 3.8B model with a 4k context."),
@@ -213,16 +260,15 @@ FAMILIES.register(Family(
     lora_targets=_ATTN,
     lora_targets_mlp=_MLP,
     chat=ChatFormat(
-        template=(
-            "{% for message in messages %}"
-            "<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n{% endfor %}"
-            "{% if add_generation_prompt %}<|im_start|>assistant\n{% endif %}"
-        ),
+        header="<|im_start|>{role}\n",
+        footer="<|im_end|>\n",
+        generation="<|im_start|>assistant\n",
         bos=None,
         eos="<|im_end|>",
         pad="<|endoftext|>",
         extra_special=("<|im_start|>",),
     ),
+    tokenizer=TokenizerLayout("byte_bpe", split=QWEN2_SPLIT, gguf_pre="qwen2", nfc=True),
     models=(
         RealModel("qwen2.5-0.5b", "Qwen/Qwen2.5-0.5B", 494_000_000, "Apache-2.0", False,
                   "Tiny multilingual base model; fastest to fine-tune."),

@@ -1,4 +1,5 @@
-"""``hubkit export`` and ``hubkit research museum | flags | genealogy | schema``."""
+"""``hubkit export`` (the run database as Parquet, or one model as GGUF / Ollama) and
+``hubkit research museum | flags | genealogy | schema``."""
 from __future__ import annotations
 
 import argparse
@@ -10,6 +11,7 @@ from tqdm import tqdm
 from hubkit.cli._table import render_table
 from hubkit.cli.advisor import register_research
 from hubkit.config import load_settings
+from hubkit.errors import ValidationError
 from hubkit.store import LocalStore
 
 
@@ -27,6 +29,13 @@ def _fmt(value: object, spec: str = "") -> str:
 
 
 def _export(args: argparse.Namespace) -> int:
+    if args.model is not None:
+        from hubkit.cli.exports import export_model_command
+
+        return export_model_command(args)
+    if args.parquet is None:
+        raise ValidationError("Say what to export: a model (hubkit export MODEL --format gguf) "
+                              "or the run database (hubkit export --parquet DIR).", field="parquet")
     from hubkit.research.export import export
 
     with tqdm(total=7, desc="export", unit="table", file=sys.stderr) as bar:
@@ -127,11 +136,16 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("export", help="write the run database as Parquet files with a datasheet")
-    p.add_argument("--parquet", required=True, metavar="DIR", help="folder to write the files into")
+    p = sub.add_parser("export", help="write the run database as Parquet files with a datasheet, or export "
+                                      "one model as a GGUF file or an Ollama bundle")
+    p.add_argument("model", nargs="?", help="a model's id or slug: export it (GGUF / Ollama) instead")
+    p.add_argument("--parquet", metavar="DIR", help="folder to write the run database's files into")
     p.add_argument("--include-private", action="store_true", help="also export private models (off by default)")
     p.add_argument("--licence", default="CC-BY-4.0", help="licence stated in the datasheet")
     p.add_argument("--db", help="database URL (default: the configured run database)")
+    from hubkit.cli.exports import add_model_export_flags
+
+    add_model_export_flags(p)
     p.set_defaults(func=_export)
 
     research = sub.add_parser("research", help="failure museum, capability flags, genealogy, schema")

@@ -8,9 +8,10 @@ from hubkit.service.routes import (
            catalog,
            datasets,
            evaluations,
+           exports,
            jobs,
            runs,
 )
 
 ROUTERS = [catalog.router, datasets.router, runs.router, runs.events, evaluations.router, jobs.router, bundles.router,
-           archive.router, advice.router]
+           archive.router, advice.router, exports.router]
