@@ -3,7 +3,6 @@ PYTHON ?= python3.11
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-EXPORT_STAMP := $(VENV)/.export-installed
 NODE_PREFIX := $(VENV)/node
 CHP := $(NODE_PREFIX)/node_modules/.bin/configurable-http-proxy
 # plotly's partial bundles, the plotly.js of plotly==7.1.0: the apps' Voilà template serves them
@@ -38,14 +37,7 @@ $(CHP):
 /usr/bin/chromium:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
-# llama.cpp (GGUF / Ollama exports): built from source once, then installed from pip's wheel cache;
-# its converter is unpacked from the same pinned source package. Not part of `make demo`.
-$(EXPORT_STAMP): $(STAMP) requirements-export.lock
-	$(PY) -m pip install --quiet -r requirements-export.lock
-	$(PY) -m hubkit.export.tools
-	touch $@
-
-test-deps: install $(CHP) /usr/bin/chromium $(EXPORT_STAMP)
+test-deps: install $(CHP) /usr/bin/chromium
 
 # `make demo DB=postgresql`: the whole platform on PostgreSQL (PG_URL; the database is created if
 # missing) with the service on several uvicorn workers (HUBKIT_SERVICE_WORKERS, 4 by default there).

@@ -103,6 +103,10 @@ def _train_sentencepiece(family: Family, texts: list[str], vocab_size: int) -> P
             tmp, legacy=True, add_bos_token=layout.add_bos, add_eos_token=False,
             clean_up_tokenization_spaces=False, model_max_length=512,
         )
+    # llama.cpp's SentencePiece tokenizer puts a space before the text after every special token
+    # (add_space_prefix); transformers does the same with legacy=True (Metaspace "always"), saved so
+    # that a reloaded tokenizer keeps it.
+    tokenizer.init_kwargs["legacy"] = True
     if added:  # in the family's order, so the ids follow the real layout
         tokenizer.add_special_tokens({"additional_special_tokens": added})
     tokenizer.add_special_tokens({
