@@ -79,7 +79,8 @@ QWEN2_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[
 
 @dataclass(frozen=True)
 class TokenizerLayout:
-    """How the family's real tokenizer is built, reproduced by the stand-in's.
+    """How the family's real tokenizer is built. The stand-ins do not reproduce it yet: each is
+    trained after GPT-2's byte-level split (``hubkit.catalog.tokenizer``), whatever the family.
 
     ``byte_bpe``: byte-level BPE after the family's regex ``split`` (Llama 3, Qwen 2), known to
     llama.cpp as pre-tokenizer ``gguf_pre``. ``sentencepiece``: a SentencePiece BPE model with

@@ -6,12 +6,31 @@ attached so chat rendering and EOS handling match the real family's markup.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-from transformers import PreTrainedTokenizerFast
+from transformers import PreTrainedTokenizerBase, PreTrainedTokenizerFast
 
-from hubkit.catalog.families import Family
+from hubkit.catalog.families import FAMILIES, Family
+
+
+def gguf_pre_tokenizer(tokenizer: PreTrainedTokenizerBase) -> str | None:
+    """The name llama.cpp's converter knows this tokenizer's split by, or None if it has none here.
+
+    The converter recognises a pre-tokenizer by hashing how a known vocabulary splits a probe
+    text, so a locally trained stand-in vocabulary must be named. The name follows the split
+    transformers really applies: a family's tokenizer class may replace the saved one (Qwen 2).
+    """
+    state = json.loads(tokenizer.backend_tokenizer.pre_tokenizer.__getstate__())
+    if state.get("type") == "ByteLevel" and state.get("use_regex"):
+        return "gpt-2"
+    splits = {p["pattern"].get("Regex") for p in state.get("pretokenizers", []) if p.get("type") == "Split"}
+    for name in FAMILIES:
+        layout = FAMILIES[name].tokenizer
+        if layout.split in splits:
+            return layout.gguf_pre
+    return None
 
 
 def train_tokenizer(*, family: Family, texts: Iterable[str], vocab_size: int) -> PreTrainedTokenizerFast:

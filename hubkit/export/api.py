@@ -21,6 +21,7 @@ from hubkit.archive import Archive, open_archive
 from hubkit.catalog.families import Family
 from hubkit.catalog.licences import Licence, check_merged_redistribution, licence_of
 from hubkit.catalog.loading import resolve
+from hubkit.catalog.tokenizer import gguf_pre_tokenizer
 from hubkit.errors import ExportError
 from hubkit.export import gguf, ollama
 from hubkit.export.tools import LLAMA_CPP_PYTHON, ensure_tools
@@ -208,6 +209,15 @@ def _with_licence_card(folder: Path, licence: Licence) -> None:
     card.write_text(text, encoding="utf-8")
 
 
+def _standin_pre(base: BaseModelRecord) -> str | None:
+    """Stand-ins name their split to the converter; real checkpoints are recognised by it."""
+    if not base.is_standin:
+        return None
+    from transformers import AutoTokenizer
+
+    return gguf_pre_tokenizer(AutoTokenizer.from_pretrained(base_folder(base)))
+
+
 def _linked_copy(source: Path, dest: Path) -> Path:
     """A folder of links to ``source``'s files, so a card can be added without touching ``source``."""
     dest.mkdir(parents=True)
@@ -220,7 +230,6 @@ def _linked_copy(source: Path, dest: Path) -> Path:
 def _build(*, run: RunRecord, base: BaseModelRecord, spec: ExportFormat, quant: str, licence: Licence,
            archive: Archive, work: Path, filename: str, say: Progress) -> Path:
     family = _family(base)
-    pre = family.tokenizer.gguf_pre if base.is_standin else None
     say("unpacking the adapter")
     adapter = archive.get_dir(str(run.artifacts["adapter"]), work / "adapter")
     if spec.name == "gguf-adapter":
@@ -235,7 +244,8 @@ def _build(*, run: RunRecord, base: BaseModelRecord, spec: ExportFormat, quant: 
         _with_licence_card(base_dir, licence)
         say("converting the base model with llama.cpp")
         gguf.convert_model(hf_dir=base_dir, dest=bundle / "base.gguf", quantization=quant,
-                           metadata=_metadata(run, licence) | {"general.name": base.key}, pre_tokenizer=pre)
+                           metadata=_metadata(run, licence) | {"general.name": base.key},
+                           pre_tokenizer=_standin_pre(base))
         say("converting the adapter with llama.cpp")
         gguf.convert_adapter(adapter_dir=adapter, base_dir=base_folder(base), dest=bundle / "adapter.gguf")
         model_file, adapter_file = "base.gguf", "adapter.gguf"
@@ -246,7 +256,7 @@ def _build(*, run: RunRecord, base: BaseModelRecord, spec: ExportFormat, quant: 
         say("converting with llama.cpp" + (f" and quantizing to {quant}" if quant != "f16" else ""))
         target = work / filename if spec.name == "gguf" else bundle / "model.gguf"
         gguf.convert_model(hf_dir=merged, dest=target, quantization=quant, metadata=_metadata(run, licence),
-                           pre_tokenizer=pre)
+                           pre_tokenizer=_standin_pre(base))
         if spec.name == "gguf":
             return target
         model_file, adapter_file = "model.gguf", None
