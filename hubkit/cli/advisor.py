@@ -49,18 +49,11 @@ def register_research(rsub: argparse._SubParsersAction) -> None:
 
 
 def _load_spec(path_text: str) -> Any:
-    import yaml
-
-    from hubkit.errors import ValidationError
+    from hubkit.cli.train import read_spec_file
     from hubkit.train.spec import TrainSpec
 
     path = Path(path_text)
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ValidationError(f"The spec file {path} could not be read: {exc}") from exc
-    if not isinstance(data, dict):
-        raise ValidationError(f"The spec file {path} must hold a mapping of settings.")
+    data = read_spec_file(path)
     return TrainSpec.parse(data, source=str(path))
 
 

@@ -74,17 +74,20 @@ class TqdmProgress:
         self._tqdm.write(text, file=sys.stderr)
 
 
+def read_spec_file(path: Path) -> dict[str, Any]:
+    """A spec file's settings, or a sentence naming the file when it is unreadable or not a mapping."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ValidationError(f"The spec file {path} could not be read: {exc}") from exc
+    if not isinstance(data, dict):
+        raise ValidationError(f"The spec file {path} must hold a mapping of settings.")
+    return data
+
+
 def build_spec(args: argparse.Namespace) -> TrainSpec:
     """Spec file or preset, then data flags, then every setting flag given."""
-    data: dict[str, Any] = {}
-    if args.spec:
-        path = Path(args.spec)
-        try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise ValidationError(f"The spec file {path} could not be read: {exc}") from exc
-        if not isinstance(data, dict):
-            raise ValidationError(f"The spec file {path} must hold a mapping of settings.")
+    data = read_spec_file(Path(args.spec)) if args.spec else {}
     choices: dict[str, Any] = {}
     if args.base:
         choices["base_model"] = args.base
