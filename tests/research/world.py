@@ -62,13 +62,14 @@ def build_world(url: str) -> World:
         for domain in DOMAINS:
             score(store, base=base, domain=domain, value=0.40)
 
-    raw = store.register_dataset(owner="alice", name="math raw", fingerprint=fingerprint("raw"),
+    # shared examples (no owner) that several users train on; bob's own derived dataset stays his
+    raw = store.register_dataset(owner=None, name="math raw", fingerprint=fingerprint("raw"),
                                  format="instruction", n_rows=800)
-    clean = store.register_dataset(owner="alice", name="math clean", fingerprint=fingerprint("clean"),
+    clean = store.register_dataset(owner=None, name="math clean", fingerprint=fingerprint("clean"),
                                    format="instruction", n_rows=600, parent_dataset_id=raw.id)
     more = store.register_dataset(owner="bob", name="math more", fingerprint=fingerprint("more"),
                                   format="instruction", n_rows=3000, parent_dataset_id=clean.id)
-    other = store.register_dataset(owner="bob", name="phrases", fingerprint=fingerprint("phrases"),
+    other = store.register_dataset(owner=None, name="phrases", fingerprint=fingerprint("phrases"),
                                    format="prompt_completion", n_rows=150)
     world.datasets.update(raw=raw.id, clean=clean.id, more=more.id, other=other.id)
 
