@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -57,12 +56,17 @@ def _eval_worker(args: argparse.Namespace) -> int:
     if args.domains:
         options = replace(options, domains=tuple(args.domains))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    # A stop (SIGTERM or Ctrl-C) ends the worker now, mid-evaluation too: the request it held goes
+    # back to the queue for the next worker (evaluate_claimed), so a stop never waits out a scoring.
+    signal.signal(signal.SIGTERM, _interrupt)
     print(f"Evaluation worker scoring every finished run in {settings.database_url}"
           + (f", {options.limit} items per task" if options.limit else "") + ".", flush=True)
-    scored = serve(LocalStore(settings.database_url), options=options, stop=stop, drain=args.drain)
-    print(f"{scored} run(s) scored.", flush=True)
+    try:
+        scored = serve(LocalStore(settings.database_url), options=options, drain=args.drain)
+    except KeyboardInterrupt:
+        print("Evaluation worker stopped; an unfinished scoring went back to the queue.", flush=True)
+    else:
+        print(f"{scored} run(s) scored.", flush=True)
     return 0
 
 

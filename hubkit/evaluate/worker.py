@@ -98,6 +98,9 @@ def evaluate_claimed(store: LocalStore, claim: EvaluationRequestRecord, *, optio
         message = exc.message if isinstance(exc, HubkitError) else f"{type(exc).__name__}: {exc}"
         store.fail_evaluation(claim, error=message, retry=claim.attempts < options.max_attempts)
         raise
+    except KeyboardInterrupt:  # the worker is being stopped: the request goes back, untried
+        store.release_evaluation(claim)
+        raise
     counts: dict[str, int] = {}
     for score in report.scores:
         counts[score.status] = counts.get(score.status, 0) + 1

@@ -83,19 +83,22 @@ def start_local_head(*, temp_dir: Path, cpus: int = 2, gpus: int = 0, timeout_s:
     """Start a head on loopback ports that are free now; returns once it takes jobs.
 
     Ray gives its raylet a fixed 30 s to register; on a busy machine a start can fail there,
-    so a head that exits during start-up is started again (``attempts`` in all)."""
+    or the head can stay up without its dashboard. Either way that head is stopped and a
+    fresh one started on new ports (``attempts`` in all); the last failure carries the tail
+    of the head's own logs, so a failed start explains itself."""
     for attempt in range(1, attempts + 1):
         try:
             return _start_once(temp_dir=temp_dir / f"attempt-{attempt}", cpus=cpus, gpus=gpus,
                                timeout_s=timeout_s)
-        except _StartFailed:
+        except _StartFailed as failed:
             if attempt == attempts:
-                raise
+                raise JobError(f"{failed.message} Its logs end with:\n{failed.detail}",
+                               detail=failed.detail) from failed
     raise AssertionError("unreachable")
 
 
 class _StartFailed(JobError):
-    """The head's process exited during start-up."""
+    """The head exited during start-up, or stayed up without ever taking a job."""
 
 
 def _start_once(*, temp_dir: Path, cpus: int, gpus: int, timeout_s: float) -> LocalHead:
@@ -123,6 +126,16 @@ def _start_once(*, temp_dir: Path, cpus: int, gpus: int, timeout_s: float) -> Lo
     return head
 
 
+def _log_tail(head: LocalHead, log: Path, *, chars: int = 1500) -> str:
+    """The end of ``ray start``'s output and of the dashboard's log: where a failed start says why."""
+    parts = []
+    for path in [log, *sorted(head.temp_dir.glob("session_*/logs/dashboard.log"))]:
+        if path.exists() and not path.is_symlink():
+            text = path.read_text(encoding="utf-8", errors="replace")[-chars:]
+            parts.append(f"--- {path.name}\n{text}")
+    return "\n".join(parts) or "(no log written)"
+
+
 def _wait_for_jobs_api(head: LocalHead, *, timeout_s: float, log: Path) -> None:
     """Wait until the head takes jobs: its Jobs API answers and its job agent has registered.
 
@@ -134,14 +147,14 @@ def _wait_for_jobs_api(head: LocalHead, *, timeout_s: float, log: Path) -> None:
     deadline = time.monotonic() + timeout_s
     while True:
         if head.process.poll() is not None:
-            raise _StartFailed("The local Ray head did not start.",
-                           detail=log.read_text(encoding="utf-8", errors="replace")[-2000:])
+            raise _StartFailed("The local Ray head did not start.", detail=_log_tail(head, log))
         try:
             JobSubmissionClient(head.address).submit_job(entrypoint="true", entrypoint_num_cpus=0,
                                                          metadata={"hubkit": "head-ready"})
             return
         except Exception as exc:  # not up yet; give up at the deadline
             if time.monotonic() > deadline:
-                raise JobError(f"The local Ray head at {head.address} does not take jobs.",
-                               detail=str(exc)) from exc
+                raise _StartFailed(f"The local Ray head at {head.address} did not take jobs within "
+                                   f"{timeout_s:.0f} s ({type(exc).__name__}).",
+                                   detail=_log_tail(head, log)) from exc
             time.sleep(1)

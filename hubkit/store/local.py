@@ -633,6 +633,19 @@ class LocalStore(Store):
 
         return self._write(fn)
 
+    def release_evaluation(self, claim: EvaluationRequestRecord) -> bool:
+        """Hand the request back untried (its worker is being stopped): queued again, the attempt not
+        counted, so the next worker starts it at once instead of waiting out the lease."""
+        def fn(session: Session) -> bool:
+            row = self._held(session, claim)
+            if row is None:
+                return False
+            row.state, row.lease_token, row.lease_expires_at = "queued", None, None
+            row.attempts = max(0, row.attempts - 1)
+            return True
+
+        return self._write(fn)
+
     def fail_evaluation(self, claim: EvaluationRequestRecord, *, error: str, retry: bool) -> bool:
         """Give the request back (``retry``) or mark it failed; False when the lease was already lost."""
         error = v.clean_text(error, what="error", limit=v.MAX_DESCRIPTION_CHARS) or "unknown error"

@@ -119,14 +119,14 @@ def hub(tmp_path_factory: pytest.TempPathFactory, standins_home: Path) -> Iterat
             time.sleep(0.5)
         yield Hub(url=url, home=home, database_url=database_url, trained_slug=trained, world=world)
     finally:
-        worker.terminate()
-        worker.wait(timeout=30)
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        for process in (worker, server):
+            process.terminate()
+        for process in (worker, server):
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
         log.close()
 
 

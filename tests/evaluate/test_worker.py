@@ -81,3 +81,38 @@ def test_two_processes_seeing_the_same_event_evaluate_it_once(world: EvalWorld) 
         p.join(timeout=300)
     assert sorted(results.get(timeout=5) for _ in procs) == [False, True]
     assert len(world.store.list_evaluations(model_id=run.id)) == 2  # the two code tasks, once
+
+
+@pytest.mark.slow
+def test_a_stopped_worker_ends_at_once_and_hands_its_scoring_back(world: EvalWorld) -> None:
+    """SIGTERM mid-scoring: the worker exits within seconds and the run is queued again, untried."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    run = world.finished_run()
+    env = {**os.environ, "HUBKIT_HOME": str(world.settings.home), "HUBKIT_DB_URL": world.settings.database_url,
+           "HUBKIT_ALLOW_CODE_EXECUTION": "0"}
+    worker = subprocess.Popen([sys.executable, "-m", "hubkit.cli", "serve", "eval-worker"], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while (req := world.store.evaluation_request(run.id)) is None or req.state != "running":
+            assert worker.poll() is None and time.monotonic() < deadline, "the worker never claimed the run"
+            time.sleep(0.2)
+        worker.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        output, _ = worker.communicate(timeout=20)
+        assert time.monotonic() - started < 20
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.wait()
+    assert worker.returncode == 0, output
+    assert "went back to the queue" in output
+    req = world.store.evaluation_request(run.id)
+    assert req is not None and req.state == "queued" and req.attempts == 0
+    assert world.store.list_evaluations(model_id=run.id) == []
+    assert on_run_finished(world.store, run.id, **QUICK) is not None  # the next worker scores it
