@@ -39,6 +39,8 @@ class Settings:
     service_workers: int = field(default=0, metadata={"help": "uvicorn worker processes of the hubkit service; 0 means 4 on PostgreSQL and 1 on SQLite (one writer at a time)."})
     service_url: str = field(default="", metadata={"help": "Base URL of the hubkit service (used by ApiStore inside user kernels)."})
     job_service_url: str = field(default="", metadata={"help": "The hubkit service as user code in jobs reaches it (executors that run jobs as their owner hand it to the job); empty: the service's own JUPYTERHUB_SERVICE_URL."})
+    public_kernel_cap: int = field(default=8, metadata={"help": "Kernels the public pages run for visitors at once (each page's preheated pool comes on top); past it a visitor gets a 'busy, try again in a moment' page."})
+    public_kernel_idle_s: int = field(default=120, metadata={"help": "A public page's kernel with no page connected and no activity this long is shut down."})
     models_home: str = field(default="", metadata={"help": "Folder of the base models' weights, which user code may read; empty means models/ under home."})
 
     @property

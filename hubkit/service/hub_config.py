@@ -86,7 +86,6 @@ def services(env: Env, *, executor: str = "local") -> list[dict[str, Any]]:
            # jobs that run as their owner record through the service, on loopback
            "HUBKIT_JOB_SERVICE_URL": f"http://127.0.0.1:{api_port}/services/hubkit"}
     public_port = _port(env, "HUBKIT_PUBLIC_PORT", 8866)
-    voila = shutil.which("voila", path=env.get("PATH")) or str(Path(py).with_name("voila"))
     found = [
         {"name": "hubkit", "url": f"http://127.0.0.1:{api_port}", "display": False,
          "command": [py, "-m", "hubkit.service"], "environment": api,
@@ -94,7 +93,9 @@ def services(env: Env, *, executor: str = "local") -> list[dict[str, Any]]:
          # the service before it answers, which takes longer on a busy machine
          "timeout": 300},
         {"name": "public", "url": f"http://127.0.0.1:{public_port}", "display": True,
-         "command": [voila, "--no-browser", "--Voila.ip=127.0.0.1", f"--port={public_port}",
+         # Voilà with a cap on visitors' kernels and an idle culler (HUBKIT_PUBLIC_KERNEL_CAP, _IDLE_S)
+         "command": [py, "-m", "hubkit.service.public_pages", "--no-browser", "--Voila.ip=127.0.0.1",
+                     f"--port={public_port}",
                      "--base_url=/services/public/", f"--Voila.config_file_paths={REPO / 'voila_apps'}",
                      f"--VoilaConfiguration.default_pool_size={_port(env, 'HUBKIT_PUBLIC_POOL_SIZE', 1)}", str(REPO / "voila_apps")],
          "environment": {**shared, "HUBKIT_PUBLIC_PAGES": "1"}, "timeout": 300},

@@ -45,6 +45,7 @@ def test_local_default_with_native_authenticator_groups_and_services(monkeypatch
     assert services["hubkit"]["environment"]["HUBKIT_EXECUTOR"] == "local-as-user"
     assert services["hubkit"]["environment"]["HUBKIT_JOB_SERVICE_URL"] == "http://127.0.0.1:8181/services/hubkit"
     public = services["public"]["command"]
+    assert public[1:3] == ["-m", "hubkit.service.public_pages"]  # Voilà with the kernel cap and culler
     assert "--base_url=/services/public/" in public  # preheating, template: voila_apps/voila.json
     assert f"--Voila.config_file_paths={hub_config.REPO / 'voila_apps'}" in public
     assert public[-1].endswith("voila_apps")

@@ -1,0 +1,171 @@
+"""Public pages hold a crowd: a real public-pages server (Voilà, preheated pool, kernel cap, idle culler).
+
+200 visitors one after the other, then 20 at once. Each visit is a full page
+render: the page's notebook runs in a kernel of the visit's own and the HTML is
+streamed until Voilà's last cell. Most visitors leave the way a browser tab does
+(the page's goodbye to ``voila/api/shutdown/<kernel>``, with its ``_xsrf``
+cookie); every tenth leaves silently, as a crawler does, and its kernel is left
+to the idle culler. Live kernels never exceed pool plus cap, every visit renders
+or gets the busy page, and once the silent visitors' kernels are culled the
+server's memory (its process tree) is back within 10% of where it started.
+
+The page is a one-cell notebook so that 220 kernel starts fit in minutes; the
+real profile page under the same crowd is bench/bench_public_pages.py.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import nbformat
+import psutil
+import pytest
+
+from hubkit.errors import ConfigError
+from hubkit.service.public_pages import PublicPages
+from hubkit.service.server import free_port
+
+REPO = Path(__file__).resolve().parents[2]
+POOL, CAP, IDLE_S = 1, 4, 15
+MARK = "rendered for this visit by kernel"
+CONFIG = re.compile(r'<script id="jupyter-config-data" type="application/json">\s*(\{.*?\})\s*</script>', re.DOTALL)
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen
+    log: Path
+    peak: int = 0
+    watching: bool = True
+
+    def tree(self) -> list[psutil.Process]:
+        root = psutil.Process(self.process.pid)
+        return [root, *root.children(recursive=True)]
+
+    def kernels(self) -> int:
+        count = 0
+        for proc in self.tree():
+            try:
+                count += "ipykernel_launcher" in " ".join(proc.cmdline())
+            except psutil.Error:
+                continue
+        return count
+
+    def rss(self) -> int:
+        total = 0
+        for proc in self.tree():
+            try:
+                total += proc.memory_info().rss
+            except psutil.Error:
+                continue
+        return total
+
+    def watch(self) -> None:
+        while self.watching:
+            self.peak = max(self.peak, self.kernels())
+            time.sleep(0.05)
+
+
+def _wait_for(predicate, timeout_s: float, what: str) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.5)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    root = tmp_path_factory.mktemp("crowd")
+    pages = root / "pages"
+    pages.mkdir()
+    page = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(f"import os\nprint('{MARK}', os.getpid())")])
+    page.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(page, pages / "page.ipynb")
+    env = {**os.environ, "HUBKIT_HOME": str(root / "home"), "HUBKIT_PUBLIC_PAGES": "1", "OMP_NUM_THREADS": "1",
+           "HUBKIT_PUBLIC_KERNEL_CAP": str(CAP), "HUBKIT_PUBLIC_KERNEL_IDLE_S": str(IDLE_S)}
+    port = free_port()
+    log = root / "pages.log"
+    # as the hub starts the public pages (hub_config.services), with the apps' voila.json
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hubkit.service.public_pages", str(pages), "--no-browser", f"--port={port}",
+         "--Voila.ip=127.0.0.1", f"--Voila.config_file_paths={REPO / 'voila_apps'}",
+         f"--VoilaConfiguration.default_pool_size={POOL}", "--VoilaKernelManager.fill_delay=0"],
+        cwd=REPO, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    running = Server(url=f"http://127.0.0.1:{port}", process=process, log=log)
+    try:
+        _wait_for(lambda: "is filled" in log.read_text() or process.poll() is not None, 120, "the pool")
+        assert process.poll() is None, log.read_text()[-3000:]
+        yield running
+    finally:
+        running.watching = False
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def visit(server: Server, *, goodbye: bool) -> str:
+    """One visitor: the whole page, then (like a closing tab) the goodbye. Returns 'rendered' or 'busy'."""
+    with httpx.Client(timeout=180) as client:
+        page = client.get(f"{server.url}/voila/render/page.ipynb")
+        assert "Traceback" not in page.text
+        if page.status_code == 503:
+            assert page.headers["Retry-After"].isdigit()
+            assert "Busy, try again in a moment" in page.text and page.headers["content-type"].startswith("text/html")
+            return "busy"
+        assert page.status_code == 200, page.text[:500]
+        # the notebook ran for this visit (its output is in the page) and the page was streamed to its end
+        assert MARK in page.text and "window.voila_finish()" in page.text
+        if goodbye:
+            kernel = json.loads(CONFIG.search(page.text).group(1))["kernelId"]
+            bye = client.post(f"{server.url}/voila/api/shutdown/{kernel}", data={"_xsrf": client.cookies["_xsrf"]})
+            assert bye.status_code == 204, bye.text
+        return "rendered"
+
+
+@pytest.mark.slow
+def test_a_crowd_gets_pages_or_the_busy_page_and_leaves_no_kernels_behind(server: Server) -> None:
+    _wait_for(lambda: server.kernels() == POOL, 60, "the pool alone")
+    time.sleep(2)
+    start_rss = server.rss()
+    watcher = threading.Thread(target=server.watch, daemon=True)
+    watcher.start()
+
+    one_by_one = [visit(server, goodbye=i % 10 != 9) for i in range(200)]
+    with ThreadPoolExecutor(max_workers=20) as crowd:
+        at_once = list(crowd.map(lambda i: visit(server, goodbye=i % 10 != 9), range(20)))
+    after = server.kernels()
+    server.watching = False
+    watcher.join()
+
+    assert set(one_by_one) | set(at_once) <= {"rendered", "busy"}
+    # one at a time, a visitor who said goodbye frees its kernel: only silent ones can fill the cap
+    assert one_by_one.count("rendered") >= 180, one_by_one
+    assert "busy" in at_once and "rendered" in at_once, at_once  # 20 at once is past the cap of 4
+    assert server.peak <= POOL + CAP and after <= POOL + CAP, (server.peak, after)
+    # the silent visitors' kernels are culled once idle; the pool is refilled
+    _wait_for(lambda: server.kernels() == POOL, IDLE_S + 60, "the idle kernels to be culled")
+    time.sleep(2)
+    end_rss = server.rss()
+    assert abs(end_rss - start_rss) <= 0.10 * start_rss, (start_rss, end_rss)
+    assert "due to" in server.log.read_text() and "seconds of inactivity" in server.log.read_text()
+
+
+@pytest.mark.parametrize("name", ["HUBKIT_PUBLIC_KERNEL_CAP", "HUBKIT_PUBLIC_KERNEL_IDLE_S"])
+def test_a_cap_or_idle_time_below_one_is_refused_before_the_server_starts(monkeypatch, name: str) -> None:
+    monkeypatch.setenv(name, "0")
+    with pytest.raises(ConfigError, match=name):
+        PublicPages().initialize([])
