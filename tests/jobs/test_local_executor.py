@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import subprocess
 import sys
 import textwrap
@@ -36,6 +37,7 @@ def test_successful_job_archives_its_notebook_and_links_its_run(job_hub: JobHub)
     assert "success" in outputs_text(nb)
     assert any("injected-parameters" in c["metadata"].get("tags", []) for c in nb["cells"])
     assert "Executing Cell" in jobs.logs(job.id, store=job_hub.store, settings=job_hub.settings)
+    assert stat.S_IMODE(Path(job.log_path).stat().st_mode) == 0o600  # only the platform reads a job's log
 
 
 def test_failing_cell_fails_the_job_and_archives_the_traceback(job_hub: JobHub) -> None:

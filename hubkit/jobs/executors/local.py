@@ -70,7 +70,10 @@ class LocalExecutor(Executor):
             assigned = slots.assign(self.slots, self._held(self.active_jobs()), wanted) or []
             (job_dir(self.settings, job.id) / "gpus").write_text(",".join(assigned), encoding="utf-8")
             env["CUDA_VISIBLE_DEVICES"] = slots.visible_devices(assigned)
-        with open(log_file, "ab") as log:
+        # the log may hold what a notebook printed (a token, a path): only the platform reads it
+        fd = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "ab") as log:
             proc = subprocess.Popen(
                 [sys.executable, "-m", "hubkit.jobs.worker", str(job.id)],
                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
