@@ -37,7 +37,15 @@ $(CHP):
 /usr/bin/chromium:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 
-test-deps: install $(CHP) /usr/bin/chromium
+# hubkit[export]: llama.cpp's runtime, built from source once (pip caches the wheel, so a later fresh
+# .venv takes seconds), and its converter scripts; `make demo` never builds it.
+EXPORT_TOOLS := $(VENV)/.export-tools
+
+$(EXPORT_TOOLS): $(STAMP) requirements-export.lock
+	CMAKE_BUILD_PARALLEL_LEVEL=$$(nproc) $(PY) -m hubkit.export.tools
+	touch $@
+
+test-deps: install $(CHP) /usr/bin/chromium $(EXPORT_TOOLS)
 
 # `make demo DB=postgresql`: the whole platform on PostgreSQL (PG_URL; the database is created if
 # missing) with the service on several uvicorn workers (HUBKIT_SERVICE_WORKERS, 4 by default there).
