@@ -65,6 +65,7 @@ def main() -> None:
     from hubkit import microworld
     from hubkit.catalog import FAMILIES, build_standins, load_base
     from hubkit.catalog.standin import standin_path
+    from hubkit.catalog.tokenizer import gguf_pre_tokenizer
     from hubkit.export.gguf import QUANTIZATIONS, convert_model
     from hubkit.export.tools import ensure_tools
 
@@ -94,7 +95,7 @@ def main() -> None:
                 dest = Path(tmp) / f"{family}-{quant}.gguf"
                 started = time.perf_counter()
                 convert_model(hf_dir=standin_path(family), dest=dest, quantization=quant, metadata={},
-                              pre_tokenizer=FAMILIES[family].tokenizer.gguf_pre)
+                              pre_tokenizer=gguf_pre_tokenizer(tokenizer))
                 seconds = time.perf_counter() - started
                 llm = Llama(model_path=str(dest), n_ctx=1024, n_threads=1, n_batch=512, logits_all=True,
                             verbose=False)

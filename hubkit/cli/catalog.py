@@ -1,4 +1,4 @@
-"""``hubkit catalog build | list``: make the offline stand-ins and show the base models."""
+"""``hubkit catalog build | list | pull``: make the offline stand-ins, show the base models, fetch real weights."""
 from __future__ import annotations
 
 import argparse
@@ -20,6 +20,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     build.set_defaults(func=_build)
     listing = sub.add_parser("list", help="show every base model, stand-ins labelled")
     listing.set_defaults(func=_list)
+    fetch = sub.add_parser("pull", help="download a real base model's weights into the Hugging Face cache "
+                                        "(HF_TOKEN for gated models)")
+    fetch.add_argument("model", help="a catalog key or Hugging Face id, e.g. Qwen/Qwen2.5-0.5B-Instruct")
+    fetch.set_defaults(func=_pull)
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -47,8 +51,17 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _pull(args: argparse.Namespace) -> int:
+    from hubkit.catalog.pull import pull
+
+    folder = pull(args.model, progress=print)
+    print(f"{args.model} is in the Hugging Face cache: {folder}")
+    return 0
+
+
 def _list(args: argparse.Namespace) -> int:
     from hubkit.catalog import list_base_models
+    from hubkit.catalog.pull import cached_snapshot
 
     rows = [
         (
@@ -56,7 +69,8 @@ def _list(args: argparse.Namespace) -> int:
             info.label,
             f"{info.parameters / 1e9:.2f}B" if info.parameters >= 1e8 else f"{info.parameters / 1e6:.2f}M",
             info.licence,
-            ("built" if info.built else "not built") if info.is_standin else "weights on demand",
+            ("built" if info.built else "not built") if info.is_standin
+            else ("in cache" if cached_snapshot(info.hf_id) else "hubkit catalog pull"),
         )
         for info in list_base_models()
     ]

@@ -138,7 +138,7 @@ def test_cli_lists_models_with_standins_labelled(standin_env: Path, capsys) -> N
     assert main(["catalog", "list"]) == 0
     out = capsys.readouterr().out
     assert "Phi-3 (offline stand-in)" in out and "built" in out
-    assert "qwen2.5-7b-instruct" in out and "weights on demand" in out
+    assert "qwen2.5-7b-instruct" in out and "hubkit catalog pull" in out
 
 
 def test_cli_build_skips_what_is_built(standin_env: Path, capsys) -> None:
