@@ -32,13 +32,16 @@ def hf_greedy(model, tokenizer, ids: list[int], n: int) -> tuple[list[int], floa
     return out[0, len(ids):].tolist(), time.perf_counter() - started
 
 
-def cpp_greedy(llm, ids: list[int], n: int) -> tuple[list[int], float]:  # type: ignore[no-untyped-def]
+def cpp_greedy(llm, ids: list[int], n: int, stops: list[int]) -> tuple[list[int], float]:  # type: ignore[no-untyped-def]
+    """The same fixed amount of work: the stop tokens are masked, as ``min_new_tokens`` masks them."""
     started = time.perf_counter()
     llm.reset()
     llm.eval(ids)
     out = []
     for _ in range(n):
-        token = int(np.argmax(llm.scores[llm.n_tokens - 1]))
+        logits = np.array(llm.scores[llm.n_tokens - 1])
+        logits[stops] = -np.inf
+        token = int(np.argmax(logits))
         out.append(token)
         llm.eval([token])
     return out, time.perf_counter() - started
@@ -88,6 +91,8 @@ def main() -> None:
             prompts = [tokenizer(tokenizer.apply_chat_template([{"role": "user", "content": p}], tokenize=False,
                                                                add_generation_prompt=True),
                                  add_special_tokens=False)["input_ids"] for p in PROMPTS]
+            eos = model.generation_config.eos_token_id
+            stops = sorted(set(eos if isinstance(eos, list) else [eos]) - {None})
             hf_runs = [hf_greedy(model, tokenizer, ids, args.tokens) for ids in prompts]
             hf_speed = len(prompts) * args.tokens / sum(s for _, s in hf_runs)
             ppl_hf = hf_perplexity(model, text_ids)
@@ -99,7 +104,7 @@ def main() -> None:
                 seconds = time.perf_counter() - started
                 llm = Llama(model_path=str(dest), n_ctx=1024, n_threads=1, n_batch=512, logits_all=True,
                             verbose=False)
-                cpp_runs = [cpp_greedy(llm, ids, args.tokens) for ids in prompts]
+                cpp_runs = [cpp_greedy(llm, ids, args.tokens, stops) for ids in prompts]
                 agree = np.mean([np.mean(np.array(c) == np.array(h)) for (c, _), (h, _) in zip(cpp_runs, hf_runs)])
                 cpp_speed = len(prompts) * args.tokens / sum(s for _, s in cpp_runs)
                 print(f"{family:8} {quant:7} {seconds:8.1f} {dest.stat().st_size / 1024:9.0f} {agree:6.3f} "

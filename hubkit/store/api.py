@@ -250,6 +250,9 @@ class ApiStore(Store):
         return self._one(RunRecord, "POST", f"/runs/{int(run_id)}/artifacts",
                          body={"artifacts": _plain(dict(artifacts), what="artifacts")})
 
+    def download_ticket(self, run_id: int, route: str, *, viewer: str | None = None) -> str:
+        return str(self._call("POST", f"/runs/{int(run_id)}/tickets", who=viewer, body={"route": route})["ticket"])
+
     def record_event(self, run_id: int | None, kind: str, payload: Mapping[str, Any] | None = None,
                      *, actor: str | None = None) -> EventRecord:
         body = {"kind": kind, "payload": None if payload is None else _plain(dict(payload), what="event payload")}

@@ -112,6 +112,11 @@ class Store(ABC):
         """Add artifact hashes; an existing key is never overwritten."""
 
     @abstractmethod
+    def download_ticket(self, run_id: int, route: str, *, viewer: str | None = None) -> str:
+        """A short-lived ticket (``hubkit.tickets``) that lets a browser stream ``route`` of a run
+        ``viewer`` may see; NotFound, as for a missing run, otherwise."""
+
+    @abstractmethod
     def record_event(self, run_id: int | None, kind: str, payload: Mapping[str, Any] | None = None,
                      *, actor: str | None = None) -> EventRecord: ...
 

@@ -487,6 +487,12 @@ class LocalStore(Store):
 
         return self._write(fn)
 
+    def download_ticket(self, run_id: int, route: str, *, viewer: str | None = None) -> str:
+        from hubkit import tickets
+
+        run = self.get_run(run_id, viewer=viewer)
+        return tickets.mint(run_id=run.id, route=route, viewer=viewer)
+
     def add_artifacts(self, run_id: int, artifacts: Mapping[str, Any]) -> RunRecord:
         clean = v.clean_json(artifacts, what="artifacts")
 

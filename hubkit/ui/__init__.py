@@ -16,12 +16,11 @@ from hubkit.ui.html import esc
 from hubkit.ui.widgets import (
     Pager,
     ProgressPanel,
-    download_link,
     figure_bundle,
     figure_output,
     query_params,
     show_figure,
 )
 
-__all__ = ["Pager", "ProgressPanel", "download_link", "esc", "figure_bundle", "figure_output", "lineage_figure",
+__all__ = ["Pager", "ProgressPanel", "esc", "figure_bundle", "figure_output", "lineage_figure",
            "loss_curve_figure", "query_params", "score_bars_figure", "score_radar_figure", "show_figure"]

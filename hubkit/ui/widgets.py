@@ -6,7 +6,6 @@ Widgets that take text (Label, Button, Dropdown options) show it as text; only
 """
 from __future__ import annotations
 
-import base64
 import json
 import math
 import os
@@ -22,7 +21,6 @@ import plotly.graph_objects as go
 from ipywidgets.widgets.widget_string import HTMLStyle
 
 from hubkit.errors import HubkitError
-from hubkit.hub.download import Bundle
 from hubkit.ui.figures import loss_curve_figure
 from hubkit.ui.html import esc, page
 from hubkit.ui.template import bundle_for
@@ -249,11 +247,3 @@ def follow(poll: Callable[[], Any], *, show: Callable[[Any], None], on_error: Ca
 def download_anchor(url: str, *, label: str) -> W.HTML:
     """A link to a download the service streams (nothing held in the page or the kernel)."""
     return W.HTML(page(f'<a class="hk-download" download href="{esc(url)}">⬇ {esc(label)}</a>'))
-
-
-def download_link(bundle: Bundle, *, label: str) -> W.HTML:
-    """A link that saves ``bundle`` (embedded in the page; bundles of stand-ins are small)."""
-    data = base64.b64encode(bundle.data).decode("ascii")
-    kind = "text/markdown" if bundle.filename.endswith(".md") else "application/gzip"
-    return W.HTML(page(f'<a download="{esc(bundle.filename)}" href="data:{kind};base64,{data}">'
-                       f'⬇ {esc(label)} ({len(bundle.data) / 1e6:.1f} MB)</a>'))

@@ -87,3 +87,34 @@ def test_unpacking_a_large_folder_keeps_memory_flat(tmp_path: Path) -> None:
     out = archive.get_dir(digest, tmp_path / "out")
     assert (out / "weights.bin").stat().st_size == 64 << 20
     assert me.memory_info().rss - before < 32 << 20  # a whole-tar read would add 64 MiB
+
+
+def test_a_private_model_streams_to_its_owner_through_a_short_lived_ticket(svc: RunningService,
+                                                                            tmp_path: Path) -> None:
+    from hubkit import tickets
+    from hubkit.errors import NotFound
+
+    folder = tmp_path / "adapter"
+    folder.mkdir()
+    (folder / "adapter_model.safetensors").write_bytes(b"\x00private weights")
+    digest = open_archive(svc.settings.archive_root).put_dir(folder)
+    run = svc.local.create_run(owner="alice", name="Secret sums", domain="math", base_model="llama3-standin")
+    svc.local.finish_run(run.id, outcome="success", artifacts={"adapter": digest})
+    route = f"/v1/runs/{run.id}/download/adapter"
+    visitor = svc.http()
+    assert visitor.get(route).status_code == 404  # private: not even there for a browser without a ticket
+    with pytest.raises(NotFound):  # bob cannot get a ticket for what he cannot see
+        svc.api_store("bob").download_ticket(run.id, "download/adapter", viewer="bob")
+    ticket = svc.api_store("alice").download_ticket(run.id, "download/adapter")
+    answer = visitor.get(route, params={"ticket": ticket})  # the browser: no token, only the link
+    assert answer.status_code == 200 and answer.headers["x-content-sha256"] == digest
+    assert len(answer.content) > 0
+    other = svc.local.create_run(owner="alice", name="Other", domain="math", base_model="llama3-standin")
+    svc.local.finish_run(other.id, outcome="success", artifacts={"adapter": digest})
+    forged = ticket[:-2] + ("AA" if not ticket.endswith("AA") else "BB")
+    expired = tickets.mint(run_id=run.id, route="download/adapter", viewer="alice", now=0)
+    for path, bad in [(f"/v1/runs/{other.id}/download/adapter", ticket),  # another run
+                      (f"/v1/runs/{run.id}/download/card", ticket),  # another part
+                      (route, forged), (route, expired), (route, "not-a-ticket")]:
+        refused = visitor.get(path, params={"ticket": bad})
+        assert refused.status_code == 403 and "not valid any more" in refused.json()["error"], (path, bad)

@@ -36,7 +36,8 @@ VALUES: dict[str, Any] = {"name": "walk", "outcome": "success", "reason": "walk"
                           "fingerprint": "ab" * 32, "format": "text", "n_rows": 1, "artifacts": {"walk": "x"},
                           "notebook": "train", "parameters": {}, "metric": "acc", "value": 0.5,
                           "archive_hash": "cd" * 32, "succeeded": True, "family": "llama3",
-                          "architecture": "LlamaForCausalLM", "licence": "mit", "flags": []}
+                          "architecture": "LlamaForCausalLM", "licence": "mit", "flags": [],
+                          "route": "download/adapter"}
 
 
 def _is_id(name: str) -> bool:

@@ -134,3 +134,16 @@ def test_downloads_of_a_visible_model_link_to_the_service(hub_store, world):
     assert f'href="/services/hubkit/v1/runs/{run_id}/download/adapter"' in shown
     assert f'href="/services/hubkit/v1/runs/{run_id}/download/card"' in shown
     assert "base64" not in shown
+
+
+def test_a_private_models_owner_gets_a_ticket_link_never_the_bytes_in_the_page(hub_store, world):
+    from hubkit.ui.pages.model import Downloads
+
+    hub_store.add_artifacts(world.private.id, {"adapter": "b" * 64})
+    page = model_page(AppSession(store=hub_store, user=world.private.owner), world.private.slug)
+    (downloads,) = [w for w in walk(page) if isinstance(w, Downloads)]
+    assert "href" not in html_of(downloads)  # nothing until the owner asks
+    downloads.prepare("adapter")
+    shown = html_of(downloads)
+    assert f'href="/services/hubkit/v1/runs/{world.private.id}/download/adapter?ticket=' in shown
+    assert "base64" not in shown

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response, StreamingResponse
+from pydantic import BaseModel, Field
 
+from hubkit import tickets
 from hubkit.errors import NotFound
 from hubkit.hub.download import card_text
+from hubkit.service.caller import Caller
 from hubkit.service.errors import ERROR_RESPONSES
 from hubkit.service.routes._common import CallerDep, StoreDep
 
@@ -29,13 +32,38 @@ BUNDLE_PARTS: dict[str, tuple[str, str, str]] = {
 }
 
 
+TicketQuery = Annotated[str | None, Query(max_length=1024, description="A download ticket (POST .../tickets) in "
+                                       "place of a token: a browser following a private model's link.")]
+
+
+class TicketIn(BaseModel):
+    route: str = Field(max_length=64, description="What the ticket opens, e.g. download/adapter or exports/gguf/f16.")
+
+
+class TicketOut(BaseModel):
+    ticket: str
+    expires_in: int
+
+
+def viewer_for(caller: Caller, ticket: str | None, *, run_id: int, route: str) -> str | None:
+    """Who this download is for: the ticket's user when one is given, else the caller."""
+    return caller.viewer if ticket is None else tickets.redeem(ticket, run_id=run_id, route=route)
+
+
+@router.post("/{run_id}/tickets", response_model=TicketOut)
+def make_ticket(run_id: Annotated[int, Path(ge=1, le=2_147_483_647)], body: TicketIn, store: StoreDep,
+                caller: CallerDep) -> TicketOut:
+    """A link ticket for one download of a model you can see, valid for a few minutes."""
+    return TicketOut(ticket=store.download_ticket(run_id, body.route, viewer=caller.viewer), expires_in=tickets.TTL_S)
+
+
 @router.get("/{run_id}/download/{part}", response_class=StreamingResponse,
             responses={200: {"content": {"application/x-tar": {}, "text/markdown": {}},
                              "description": "The archived bytes."}})
 def download(run_id: Annotated[int, Path(ge=1, le=2_147_483_647)], part: Literal["adapter", "merged", "card"],
-             request: Request, store: StoreDep, caller: CallerDep) -> Response:
-    """Stream one part of a model you can see (anyone, for public models)."""
-    run = store.get_run(run_id, viewer=caller.viewer)
+             request: Request, store: StoreDep, caller: CallerDep, ticket: TicketQuery = None) -> Response:
+    """Stream one part of a model you can see (anyone, for public models; a ticket's user for its link)."""
+    run = store.get_run(run_id, viewer=viewer_for(caller, ticket, run_id=run_id, route=f"download/{part}"))
     key, media_type, suffix = BUNDLE_PARTS[part]
     digest = run.artifacts.get(key)
     if not isinstance(digest, str):

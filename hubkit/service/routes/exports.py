@@ -14,6 +14,7 @@ from fastapi.responses import StreamingResponse
 from hubkit.errors import NotFound
 from hubkit.service.errors import ERROR_RESPONSES
 from hubkit.service.routes._common import CallerDep, StoreDep
+from hubkit.service.routes.bundles import TicketQuery, viewer_for
 
 router = APIRouter(prefix="/v1/runs", tags=["downloads"], responses=ERROR_RESPONSES)
 
@@ -25,11 +26,13 @@ Quant = Literal["f16", "q8_0", "q4_k_m"]
             responses={200: {"content": {"application/octet-stream": {}, "application/x-tar": {}},
                              "description": "The exported file (GGUF) or bundle (tar)."}})
 def download_export(run_id: Annotated[int, Path(ge=1, le=2_147_483_647)], fmt: Format, quantization: Quant,
-                    request: Request, store: StoreDep, caller: CallerDep) -> StreamingResponse:
-    """Stream the newest export of a model you can see (anyone, for public models)."""
+                    request: Request, store: StoreDep, caller: CallerDep,
+                    ticket: TicketQuery = None) -> StreamingResponse:
+    """Stream the newest export of a model you can see (anyone, for public models; a ticket's user for its link)."""
     from hubkit.export.api import FORMATS, latest_export
 
-    event = latest_export(store=store, model=run_id, viewer=caller.viewer, fmt=fmt, quantization=quantization)
+    viewer = viewer_for(caller, ticket, run_id=run_id, route=f"exports/{fmt}/{quantization}")
+    event = latest_export(store=store, model=run_id, viewer=viewer, fmt=fmt, quantization=quantization)
     digest = str(event.payload["sha256"])
     archive = request.app.state.archive()
     if not archive.exists(digest):

@@ -14,11 +14,11 @@ from hubkit.hub import (
     BrowseQuery,
     Profile,
     browse,
-    download_bundle,
     download_url,
     give_feedback,
     model_profile,
     set_visibility,
+    ticket_url,
 )
 from hubkit.hub.demo import DEFAULT_NEW_TOKENS, MAX_NEW_TOKENS, stream_generation
 from hubkit.hub.profile import ModelRef
@@ -33,7 +33,6 @@ from hubkit.ui.html import app_url, esc, link, page
 from hubkit.ui.widgets import (
     CHOOSE_THUMBS,
     download_anchor,
-    download_link,
     figure_bundle,
     figure_output,
     html,
@@ -110,32 +109,34 @@ class FeedbackBox(W.VBox):
 
 
 class Downloads(W.VBox):
-    """Links the service streams (any size); a private model, which a browser cannot ask for, is built here."""
+    """Links the service streams, at any size. A private model's link carries a short-lived ticket
+    for its owner (the browser holds no token for the service), asked for when the button is pressed."""
 
     def __init__(self, session: AppSession, profile: Profile) -> None:
-        self.session, self.slug = session, profile.run.slug
+        self.session, self.run = session, profile.run
         self.links = W.VBox()
         self.feedback = W.HTML()
+        if not profile.downloads:
+            super().__init__([html('<p class="muted">Nothing to download: training did not save an adapter.</p>')])
+            return
         if profile.run.visibility.value != "private":
             links = [download_anchor(download_url(run=profile.run, kind=kind), label=BUNDLES[kind].label)
                      for kind in profile.downloads]
-            nothing = [html('<p class="muted">Nothing to download: training did not save an adapter.</p>')]
-            super().__init__([*(links or nothing), self.feedback])
+            super().__init__([*links, self.feedback])
             return
         buttons = []
         for kind in profile.downloads:
             button = W.Button(description=f"Download {BUNDLES[kind].label.lower()}", icon="download")
             button.on_click(lambda _, kind=kind: self.prepare(kind))
             buttons.append(button)
-        if not buttons:
-            buttons = [html('<p class="muted">Nothing to download: training did not save an adapter.</p>')]
         super().__init__([W.HBox(buttons), self.links, self.feedback])
 
     def prepare(self, kind: str) -> None:
-        bundle = run_safely(self.feedback, lambda: download_bundle(
-            store=self.session.store, model=self.slug, kind=kind, viewer=self.session.viewer))
-        if bundle is not None:
-            self.links.children = [*self.links.children, download_link(bundle, label=BUNDLES[kind].label)]
+        url = run_safely(self.feedback, lambda: ticket_url(store=self.session.store, run=self.run, kind=kind,
+                                                           viewer=self.session.viewer))
+        if url is not None:
+            label = f"{BUNDLES[kind].label} (link valid for a few minutes)"
+            self.links.children = [*self.links.children, download_anchor(url, label=label)]
 
 
 class OwnerControls(W.HBox):
