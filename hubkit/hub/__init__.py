@@ -23,7 +23,7 @@ from hubkit.hub.building import (
 )
 from hubkit.hub.compare import DomainVerdict, Paired, ResultSummary, Verdict, summarise
 from hubkit.hub.demo import DemoModel, demo_model, stream_generation
-from hubkit.hub.download import BUNDLES, available_downloads, download_url, ticket_url
+from hubkit.hub.download import BUNDLES, available_downloads, download_url, export_link, ticket_url
 from hubkit.hub.leaderboards import (
     METHODS,
     Board,
@@ -50,7 +50,7 @@ __all__ = [
     "DomainVerdict", "FeedbackSummary", "ForkPlan", "Goal", "Headline", "JobProgress", "Lineage", "ModelRef", "ModelSummary",
     "Paired", "Profile", "ResultSummary", "ScoreLine", "TrainingJob", "UploadCheck", "Verdict",
     "available_downloads", "base_choices", "board_domains", "board_tasks", "browse", "check_upload", "curve_of",
-    "demo_model", "download_url", "fork_plan", "give_feedback", "goals", "leaderboard", "model_profile",
+    "demo_model", "download_url", "export_link", "fork_plan", "give_feedback", "goals", "leaderboard", "model_profile",
     "open_in_lab", "open_session", "publish", "save_upload", "score_lines", "set_visibility",
     "stream_generation", "submit_training", "summarise", "ticket_url",
 ]

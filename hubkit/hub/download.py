@@ -41,20 +41,36 @@ def available_downloads(run: RunRecord) -> tuple[str, ...]:
     return tuple(kind for kind, spec in BUNDLES.items() if run.artifacts.get(spec.artifact))
 
 
-def download_url(*, run: RunRecord, kind: str, service_url: str | None = None) -> str:
-    """Where a browser downloads ``kind`` of ``run``, streamed by the service (any size, constant memory)."""
+def route_url(*, run: RunRecord, route: str, service_url: str | None = None) -> str:
+    """Where a browser fetches ``route`` (``download/adapter``, ``exports/gguf/f16``...) of ``run``,
+    streamed by the service (any size, constant memory)."""
     from hubkit.config import load_settings
 
     base = (service_url if service_url is not None else load_settings().service_url) or SERVICE_PREFIX
-    return f"{base.rstrip('/')}/v1/runs/{run.id}/download/{SERVICE_PARTS[kind]}"
+    return f"{base.rstrip('/')}/v1/runs/{run.id}/{route}"
 
 
-def ticket_url(*, store: Store, run: RunRecord, kind: str, viewer: str | None,
-               service_url: str | None = None) -> str:
-    """A link to ``kind`` of a model only ``viewer`` may see: the same streaming route plus a ticket
-    that stands for ``viewer`` there for a few minutes (``hubkit.tickets``)."""
-    ticket = store.download_ticket(run.id, f"download/{SERVICE_PARTS[kind]}", viewer=viewer)
-    return f"{download_url(run=run, kind=kind, service_url=service_url)}?ticket={ticket}"
+def download_url(*, run: RunRecord, kind: str, service_url: str | None = None) -> str:
+    """Where a browser downloads ``kind`` of ``run``."""
+    return route_url(run=run, route=f"download/{SERVICE_PARTS[kind]}", service_url=service_url)
+
+
+def ticket_url(*, store: Store, run: RunRecord, kind: str | None = None, route: str | None = None,
+               viewer: str | None, service_url: str | None = None) -> str:
+    """A link to ``kind`` (or any ``route``) of a model only ``viewer`` may see: the same streaming
+    route plus a ticket that stands for ``viewer`` there for a few minutes (``hubkit.tickets``)."""
+    route = route or f"download/{SERVICE_PARTS[str(kind)]}"
+    ticket = store.download_ticket(run.id, route, viewer=viewer)
+    return f"{route_url(run=run, route=route, service_url=service_url)}?ticket={ticket}"
+
+
+def export_link(*, store: Store, run: RunRecord, fmt: str, quantization: str, viewer: str | None,
+                service_url: str | None = None) -> str:
+    """The link to an export of ``run``: plain for a model others see, with a ticket for a private one."""
+    route = f"exports/{fmt}/{quantization}"
+    if run.visibility.value != "private":
+        return route_url(run=run, route=route, service_url=service_url)
+    return ticket_url(store=store, run=run, route=route, viewer=viewer, service_url=service_url)
 
 
 def card_text(*, store: Store, run: RunRecord) -> str:

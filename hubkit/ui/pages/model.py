@@ -15,6 +15,7 @@ from hubkit.hub import (
     Profile,
     browse,
     download_url,
+    export_link,
     give_feedback,
     model_profile,
     set_visibility,
@@ -139,6 +140,68 @@ class Downloads(W.VBox):
             self.links.children = [*self.links.children, download_anchor(url, label=label)]
 
 
+class TakeItElsewhere(W.VBox):
+    """The owner's exports (GGUF for llama.cpp, Ollama bundles) and push to the Hugging Face Hub.
+
+    The token is read from a password box for this push only: cleared at once, never stored or shown."""
+
+    def __init__(self, session: AppSession, profile: Profile) -> None:
+        from hubkit.export.api import FORMATS
+
+        self.session, self.run = session, profile.run
+        self.formats = FORMATS
+        self.fmt = W.Dropdown(options=[(f.label, f.name) for f in FORMATS.values()], value="gguf",
+                              description="Format")
+        self.quant = W.Dropdown(options=list(FORMATS["gguf"].quantizations), value="f16", description="Precision")
+        self.fmt.observe(lambda change: setattr(self.quant, "options", list(FORMATS[change["new"]].quantizations)),
+                         names="value")
+        export_button = W.Button(description="Export", icon="cube")
+        export_button.on_click(lambda _: self.export())
+        self.repo = W.Text(placeholder="you/your-model", description="Hub repo")
+        self.token = W.Password(placeholder="hf_... (used for this push only)", description="HF token")
+        push_button = W.Button(description="Push to the Hub", icon="upload")
+        push_button.on_click(lambda _: self.push())
+        self.status, self.links, self.feedback = W.HTML(), W.VBox(), W.HTML()
+        super().__init__([W.HBox([self.fmt, self.quant, export_button]), W.HBox([self.repo, self.token, push_button]),
+                          self.status, self.links, self.feedback])
+
+    def _say(self, text: str) -> None:
+        message(self.status, text, kind="muted")
+
+    def export(self) -> None:
+        from hubkit.export import export_model
+
+        fmt, quant = self.fmt.value, self.quant.value
+        self._say("Exporting with llama.cpp…")
+        result = run_safely(self.feedback, lambda: export_model(
+            store=self.session.store, model=self.run.id, viewer=self.session.viewer, fmt=fmt, quantization=quant,
+            install=False, progress=self._say))
+        self._say("")
+        if result is None:
+            return
+        url = export_link(store=self.session.store, run=self.run, fmt=fmt, quantization=quant,
+                          viewer=self.session.viewer)
+        label = f"{self.formats[fmt].label}, {quant} ({result.size / 1e6:.1f} MB)"
+        self.links.children = [*self.links.children, download_anchor(url, label=label)]
+
+    def push(self) -> None:
+        import tempfile
+        from pathlib import Path
+
+        from hubkit.export.push import push_model
+
+        token, self.token.value = self.token.value, ""
+        self._say("Pushing to the Hugging Face Hub…")
+        with tempfile.TemporaryDirectory(prefix="hubkit-push-") as tmp:
+            result = run_safely(self.feedback, lambda: push_model(
+                store=self.session.store, model=self.run.id, viewer=self.session.viewer,
+                repo_id=self.repo.value.strip(), work=Path(tmp), token=token or None, progress=self._say))
+        self._say("")
+        if result is not None:
+            self.status.value = page(f'<p class="ok">Pushed: <a href="{esc(result.url)}" target="_blank">'
+                                     f"{esc(result.repo_id)}</a></p>")
+
+
 class OwnerControls(W.HBox):
     def __init__(self, session: AppSession, profile: Profile) -> None:
         self.session, self.slug = session, profile.run.slug
@@ -197,6 +260,9 @@ class ModelPage(W.VBox):
                  + cards.dataset_card(p.dataset) + "<h2>Configuration</h2>" + cards.config_block(p.config)
                  + "<h2>Download</h2>"),
             Downloads(self.session, p),
+            *([static_html("<h2>Take it elsewhere</h2><p>A GGUF file for llama.cpp or LM Studio, an Ollama "
+                           "bundle, or your model on the Hugging Face Hub with its scores in the card.</p>"),
+               TakeItElsewhere(self.session, p)] if p.is_owner and "adapter" in p.downloads else []),
             static_html("<h2>Feedback</h2>"), FeedbackBox(self.session, p, on_saved=self.render),
         ]
         self.children = parts
