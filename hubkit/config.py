@@ -26,6 +26,8 @@ class Settings:
     archive_url: str = field(default="", metadata={"help": "fsspec URL of the content-addressed archive; empty means a folder under home."})
     executor: str = field(default="local", metadata={"help": "Where notebook jobs run: 'local' (as this account: one user), 'local-as-user' (each job's code as its owner's system account; needs root) or 'ray'."})
     ray_address: str = field(default="http://127.0.0.1:8265", metadata={"help": "Ray Jobs API address for the 'ray' executor."})
+    ray_train_address: str = field(default="", metadata={"help": "The Ray cluster a training run with several workers joins: its head's GCS address (host:port, as `ray start --head` prints it); empty means RAY_ADDRESS, which Ray sets inside a Ray job."})
+    train_gpus_per_worker: float = field(default=0.0, metadata={"help": "GPUs each worker of a multi-worker training run gets (Ray Train, NCCL); 0 means CPU workers (gloo)."})
     max_concurrent_jobs: int = field(default=2, metadata={"help": "Jobs the local executor runs at once."})
     gpu_slots: str = field(default="", metadata={"help": "Comma-separated GPU indices the local executor hands out, one per job."})
     heartbeat_timeout_s: float = field(default=120.0, metadata={"help": "A running run whose heartbeat is older than this is reaped as lost."})

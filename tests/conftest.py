@@ -21,6 +21,7 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 pytest_plugins = [
     "tests.fixtures.db",
     "tests.fixtures.models",
+    "tests.fixtures.ray",
     "tests.fixtures.service",
 ]
 

@@ -81,6 +81,10 @@ class LocalStore(Store):
         self._read = get_engine(url)
         self._write_engine = write_engine(url)
 
+    def __reduce__(self) -> tuple[type[LocalStore], tuple[str]]:
+        """Pickled as its URL: a training worker (another process) opens its own engines."""
+        return (LocalStore, (self.url,))
+
     # --- transaction helpers ---------------------------------------------------
     def _write(self, fn: Callable[[Session], T]) -> T:
         for attempt in range(_MAX_ATTEMPTS):

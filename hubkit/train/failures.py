@@ -1,8 +1,9 @@
 """Turning whatever stopped a run into an honest outcome, failure class and message.
 
-Classes: ``divergence``, ``oom``, ``exception``, ``early_stop_no_improvement``
-(failures); ``cancelled``, ``time_budget`` (partial). ``lost`` is set by the
-store's reaper when the process died without a word. Every message is a plain
+Classes: ``divergence``, ``oom``, ``exception``, ``early_stop_no_improvement``,
+``worker_lost`` (a worker of a multi-worker run died) (failures); ``cancelled``,
+``time_budget`` (partial). ``lost`` is set by the store's reaper when the
+process died without a word. Every message is a plain
 sentence that says what to try next.
 """
 from __future__ import annotations
@@ -11,6 +12,8 @@ import gc
 from dataclasses import dataclass
 
 import torch
+
+from hubkit.errors import TrainingError
 
 OOM_HINT = ("Try a smaller batch size, a shorter maximum sequence length, or turn on "
             "gradient checkpointing.")
@@ -41,6 +44,8 @@ def free_device_memory() -> None:
 
 
 def from_exception(exc: BaseException) -> Outcome:
+    if isinstance(exc, TrainingError) and exc.failure_class != "exception":
+        return Outcome("failure", exc.failure_class, exc.message)
     if is_oom(exc):
         free_device_memory()
         return Outcome("failure", "oom", f"Training ran out of memory. {OOM_HINT} "

@@ -33,7 +33,7 @@ from hubkit.store import LocalStore
 from hubkit.store.base import Store
 from hubkit.store.records import BaseModelRecord, RunRecord
 from hubkit.train import artifacts as art
-from hubkit.train import failures, inputs, lora
+from hubkit.train import distributed, failures, inputs, lora
 from hubkit.train import hardware as hw
 from hubkit.train import quantization as quant
 from hubkit.train.checkpoints import (
@@ -82,7 +82,7 @@ class TrainResult:
         return self.outcome == "success"
 
 
-class _RecordingTrainer(Trainer):
+class RecordingTrainer(Trainer):
     """A `Trainer` that keeps the raw loss of each step (HF only logs interval averages)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -189,8 +189,8 @@ def training_kwargs(spec: TrainSpec, *, out: Path, has_validation: bool, device:
     """Everything ``TrainingArguments`` gets, as plain data (checked for GPUs on a CPU-only machine)."""
     return dict(
         output_dir=str(out),
-        per_device_train_batch_size=spec.batch_size,
-        per_device_eval_batch_size=spec.batch_size,
+        per_device_train_batch_size=spec.batch_size // spec.workers,  # the global batch stays the spec's
+        per_device_eval_batch_size=spec.batch_size // spec.workers,
         gradient_accumulation_steps=spec.gradient_accumulation,
         num_train_epochs=spec.num_epochs or 1.0,
         max_steps=spec.max_steps or -1,
@@ -289,7 +289,9 @@ class _Training:
     """What the training phase left behind, however it ended."""
 
     recorder: RunRecorder | None = None
-    trainer: _RecordingTrainer | None = None
+    trainer: RecordingTrainer | None = None
+    remote: distributed.Outcome | None = None
+    """What rank 0 handed back, when the run trained on several workers."""
     model: PeftModel | None = None
     tokenizer: Any = None
     error: BaseException | None = None
@@ -297,25 +299,41 @@ class _Training:
 
     @property
     def steps(self) -> int:
+        if self.remote is not None:
+            return self.remote.steps
         return self.trainer.state.global_step if self.trainer is not None else 0
 
     @property
     def history(self) -> list[dict[str, Any]]:
+        if self.remote is not None:
+            return self.remote.history
         return self.trainer.state.log_history if self.trainer is not None else []
 
+    @property
+    def tokens(self) -> int:
+        if self.remote is not None:
+            return self.remote.tokens
+        return self.trainer.tokens if self.trainer is not None else 0
 
-def _datasets(a: _Attempt, tokenizer: Any) -> tuple[Any, Any]:
+    @property
+    def stop(self) -> StopReason | None:
+        if self.remote is not None:
+            return self.remote.stop
+        return self.recorder.stop if self.recorder is not None else None
+
+
+def datasets_for(spec: TrainSpec, data: inputs.TrainingData, tokenizer: Any) -> tuple[Any, Any]:
     """Tokenized (and packed) training and validation sets; no validation set when the share is 0."""
-    split = a.data.prepared.train_validation_split(validation_fraction=a.spec.validation_fraction,
-                                                  seed=a.spec.seed)
+    split = data.prepared.train_validation_split(validation_fraction=spec.validation_fraction,
+                                                  seed=spec.seed)
     sets = []
     for rows in (split.train, split.validation):
         if not len(rows):
             sets.append(None)
             continue
-        tokens = tokenize_for_causal_lm(dataset=rows, fmt=a.data.prepared.format, tokenizer=tokenizer,
-                                        max_seq_len=a.spec.max_seq_len).dataset
-        sets.append(pack(tokens, max_seq_len=a.spec.max_seq_len) if a.spec.packing else tokens)
+        tokens = tokenize_for_causal_lm(dataset=rows, fmt=data.prepared.format, tokenizer=tokenizer,
+                                        max_seq_len=spec.max_seq_len).dataset
+        sets.append(pack(tokens, max_seq_len=spec.max_seq_len) if spec.packing else tokens)
     train, valid = sets
     if train is None or not len(train):
         raise TrainingError("No training row has anything to learn within the maximum sequence length; "
@@ -366,57 +384,95 @@ def run(spec: TrainSpec | Mapping[str, Any], *, store: Store, owner: str, execut
     a = _Attempt(spec=spec, store=store, archive=archive, base=base, data=data, device=dev,
                  precision=precision, parent=parent, relation=relation, say=say)
 
-    record = _open_record(spec, store=store, owner=owner, data=data, parent=parent, relation=relation,
-                          executed_by=executed_by, hardware=hw.hardware_record(dev, precision),
-                          versions=hw.versions_record(), template=template, template_version=template_version)
-    work = Path(output_dir) if output_dir else load_settings().home / "runs" / record.slug
-    writer = PointWriter(store, record.id)
-    t = _Training()
+    joined = spec.workers > 1 and distributed.connect(load_settings())
     try:
-        with _sigterm_as_cancel() as terminated:
-            if on_record is not None:
-                on_record(record)
-            work.mkdir(parents=True, exist_ok=True)
-            say(f"Loading {spec.base_model}")
-            t.model, t.tokenizer = _prepare_model(spec, parent_adapter=parent_adapter, device=dev,
-                                                  precision=precision, architecture=base.architecture,
-                                                  family=base.family)
-            say(f"Preparing {len(data.prepared)} rows of {data.prepared.format} data")
-            train, valid = _datasets(a, t.tokenizer)
-            pad_id = t.tokenizer.pad_token_id if t.tokenizer.pad_token_id is not None else t.tokenizer.eos_token_id
-            t.recorder = RunRecorder(
-                writer=writer, guard=DivergenceGuard(factor=spec.divergence_factor), raw_loss=lambda: None,
-                cancel=_cancel_check(cancel, terminated), time_budget_s=spec.time_budget_s,
-                patience=spec.early_stopping_patience, threshold=spec.early_stopping_threshold,
-                progress=progress)
-            t.trainer = _RecordingTrainer(
-                model=t.model, args=TrainingArguments(**training_kwargs(
-                    spec, out=work / "checkpoints", has_validation=valid is not None, device=dev,
-                    precision=precision)),
-                train_dataset=train, eval_dataset=valid, data_collator=collate(pad_id),
-                callbacks=[t.recorder, CheckpointRecorder(store=store, run_id=record.id, archive=archive)])
-            t.recorder.raw_loss = t.trainer.pop_raw_loss
-            t.trainer.remove_callback(PrinterCallback)  # progress goes to the Progress hook, not stdout
-            resume_dir = None
-            if checkpoint is not None:
-                resume_dir = restore(checkpoint, archive=archive, dest=work / "resume-from")
-                store.record_event(record.id, "checkpoint_restored", {
-                    "from_run": parent.id if parent else None, "from_step": checkpoint.step,
-                    "checkpoint": checkpoint.digest})
-            say("Training")
-            started = time.monotonic()
-            try:
-                t.trainer.train(resume_from_checkpoint=str(resume_dir) if resume_dir else None)
-            finally:
-                t.seconds = time.monotonic() - started
-    except BaseException as exc:  # noqa: BLE001 - every way out is recorded below
-        t.error = exc
-    return _finish(a, t, record=record, writer=writer, work=work)
+        record = _open_record(spec, store=store, owner=owner, data=data, parent=parent, relation=relation,
+                              executed_by=executed_by, hardware=hw.hardware_record(dev, precision),
+                              versions=hw.versions_record(), template=template,
+                              template_version=template_version)
+        work = Path(output_dir) if output_dir else load_settings().home / "runs" / record.slug
+        writer = PointWriter(store, record.id)
+        t = _Training()
+        try:
+            with _sigterm_as_cancel() as terminated:
+                if on_record is not None:
+                    on_record(record)
+                work.mkdir(parents=True, exist_ok=True)
+                if checkpoint is not None:
+                    store.record_event(record.id, "checkpoint_restored", {
+                        "from_run": parent.id if parent else None, "from_step": checkpoint.step,
+                        "checkpoint": checkpoint.digest})
+                train_phase = _train_on_workers if spec.workers > 1 else _train_here
+                train_phase(a, t, record=record, writer=writer, work=work, checkpoint=checkpoint,
+                            parent_adapter=parent_adapter, progress=progress,
+                            cancel=_cancel_check(cancel, terminated))
+        except BaseException as exc:  # noqa: BLE001 - every way out is recorded below
+            t.error = exc
+        return _finish(a, t, record=record, writer=writer, work=work)
+    finally:
+        if joined:
+            distributed.disconnect()
+
+
+def _train_here(a: _Attempt, t: _Training, *, record: RunRecord, writer: PointWriter, work: Path,
+                checkpoint: ArchivedCheckpoint | None, parent_adapter: Path | None, progress: Progress | None,
+                cancel: Callable[[], bool]) -> None:
+    """The training phase in this process: model, tokens, `Trainer`, train."""
+    spec = a.spec
+    a.say(f"Loading {spec.base_model}")
+    t.model, t.tokenizer = _prepare_model(spec, parent_adapter=parent_adapter, device=a.device,
+                                          precision=a.precision, architecture=a.base.architecture,
+                                          family=a.base.family)
+    a.say(f"Preparing {len(a.data.prepared)} rows of {a.data.prepared.format} data")
+    train, valid = datasets_for(spec, a.data, t.tokenizer)
+    pad_id = t.tokenizer.pad_token_id if t.tokenizer.pad_token_id is not None else t.tokenizer.eos_token_id
+    t.recorder = RunRecorder(
+        writer=writer, guard=DivergenceGuard(factor=spec.divergence_factor), raw_loss=lambda: None,
+        cancel=cancel, time_budget_s=spec.time_budget_s, patience=spec.early_stopping_patience,
+        threshold=spec.early_stopping_threshold, progress=progress)
+    t.trainer = RecordingTrainer(
+        model=t.model, args=TrainingArguments(**training_kwargs(
+            spec, out=work / "checkpoints", has_validation=valid is not None, device=a.device,
+            precision=a.precision)),
+        train_dataset=train, eval_dataset=valid, data_collator=collate(pad_id),
+        callbacks=[t.recorder, CheckpointRecorder(store=a.store, run_id=record.id, archive=a.archive)])
+    t.recorder.raw_loss = t.trainer.pop_raw_loss
+    t.trainer.remove_callback(PrinterCallback)  # progress goes to the Progress hook, not stdout
+    resume_dir = restore(checkpoint, archive=a.archive, dest=work / "resume-from") if checkpoint else None
+    a.say("Training")
+    started = time.monotonic()
+    try:
+        t.trainer.train(resume_from_checkpoint=str(resume_dir) if resume_dir else None)
+    finally:
+        t.seconds = time.monotonic() - started
+
+
+def _train_on_workers(a: _Attempt, t: _Training, *, record: RunRecord, writer: PointWriter, work: Path,
+                      checkpoint: ArchivedCheckpoint | None, parent_adapter: Path | None,
+                      progress: Progress | None, cancel: Callable[[], bool]) -> None:
+    """The training phase on Ray Train workers; this process then loads the adapter rank 0 handed back.
+
+    Rank 0 streams the points itself, so ``progress`` hears only the phases, not each step.
+    """
+    dist = distributed
+    a.say(f"Training on {a.spec.workers} workers")
+    job = dist.Job(spec=a.spec, data=a.data, base=a.base, store=a.store, archive=a.archive, run_id=record.id,
+                   work=work.resolve(), checkpoint=checkpoint, parent=a.parent, relation=a.relation,
+                   gpus_per_worker=load_settings().train_gpus_per_worker)
+    started = time.monotonic()
+    try:
+        t.remote = dist.train(job, cancel=cancel)
+    finally:
+        t.seconds = time.monotonic() - started
+    a.say("Loading the trained adapter")
+    t.model, t.tokenizer = _prepare_model(a.spec, parent_adapter=t.remote.adapter_dir, device=a.device,
+                                          precision=a.precision, architecture=a.base.architecture,
+                                          family=a.base.family)
 
 
 def _finish(a: _Attempt, t: _Training, *, record: RunRecord, writer: PointWriter, work: Path) -> TrainResult:
     """Save what is worth keeping, flush the points, and set the outcome (exactly once)."""
-    stop = t.recorder.stop if t.recorder is not None else None
+    stop = t.stop
     outcome = _classify(stop, t.error, budget=a.spec.time_budget_s, step=t.steps)
     error = t.error
     artifacts: dict[str, str] = {}
@@ -459,6 +515,7 @@ def _finish(a: _Attempt, t: _Training, *, record: RunRecord, writer: PointWriter
     # Checkpoints live on in the archive; the local copies would only fill the disk.
     shutil.rmtree(work / "checkpoints", ignore_errors=True)
     shutil.rmtree(work / "resume-from", ignore_errors=True)
+    shutil.rmtree(work / "ray", ignore_errors=True)
     if outcome.failure_class == "oom":
         failures.free_device_memory()
     a.say(f"Finished: {outcome.outcome}" + (f" ({outcome.failure_class})" if outcome.failure_class else ""))
@@ -467,7 +524,7 @@ def _finish(a: _Attempt, t: _Training, *, record: RunRecord, writer: PointWriter
         message=outcome.message, steps=t.steps, final_loss=_last(t.history, "loss"),
         final_eval_loss=_last(t.history, "eval_loss"),
         artifacts={k: str(v) for k, v in final.artifacts.items()}, output_dir=work, adapter_dir=adapter_dir,
-        merged_dir=merged_dir, train_seconds=t.seconds, train_tokens=t.trainer.tokens if t.trainer else 0,
+        merged_dir=merged_dir, train_seconds=t.seconds, train_tokens=t.tokens,
         spec=a.spec, model=t.model if outcome.outcome != "failure" else None, tokenizer=t.tokenizer,
         error=error)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 import pydantic
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from hubkit.errors import ValidationError
 
@@ -158,8 +158,21 @@ class TrainSpec(BaseModel):
         "base at the training precision.", label="Quantization")
     gradient_checkpointing: bool = _f(False, "Recompute activations instead of storing them: much less "
                                       "memory, about a third slower.", label="Gradient checkpointing")
+    workers: int = _f(1, "Training processes that share every step (data-parallel, on a Ray cluster); the batch "
+                      "size is split evenly between them, so results match one worker. Above 1 needs Ray.",
+                      label="Workers", ge=1, le=256)
     merge_after: bool = _f(False, "Also save a full model with the adapter merged in (bigger download, "
                            "no PEFT needed to use it).", label="Save merged model")
+
+    @field_validator("workers")
+    @classmethod
+    def _batch_splits(cls, workers: int, info: ValidationInfo) -> int:
+        batch = info.data.get("batch_size")
+        if batch is not None and batch % workers:
+            raise ValueError(f"the batch size ({batch}) cannot be split evenly between {workers} workers; choose a "
+                             f"batch size that is a multiple of the workers, such as "
+                             f"{batch - batch % workers or workers} or {batch + workers - batch % workers}")
+        return workers
 
     @model_validator(mode="after")
     def _length_given(self) -> TrainSpec:

@@ -1,8 +1,5 @@
-"""Fixtures for job tests: a seeded hub with a short heartbeat, and a local Ray head.
-
-The Ray head is started once per session (``hubkit.jobs.rayhead``: loopback
-only, free ports, two CPUs, no usage stats) and stopped at the end.
-"""
+"""Fixtures for job tests: a seeded hub with a short heartbeat, and one on the session's
+local Ray head (``local_ray_head``, in tests/fixtures/ray.py)."""
 from __future__ import annotations
 
 import contextlib
@@ -54,22 +51,6 @@ def _stop_leftovers(hub: JobHub) -> None:
     for job in hub.store.list_jobs(states=["queued", "running"]):
         with contextlib.suppress(HubkitError):  # ended on its own meanwhile
             jobs.cancel(job.id, grace_s=2, store=hub.store, settings=hub.settings)
-
-
-@pytest.fixture(scope="session")
-def local_ray_head(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalHead]:
-    """A local Ray head for the session, bound to loopback (two CPUs)."""
-    from hubkit.errors import MissingExtra
-    from hubkit.jobs.rayhead import start_local_head
-
-    try:
-        head = start_local_head(temp_dir=tmp_path_factory.mktemp("ray"), cpus=2)
-    except MissingExtra:
-        pytest.skip("Ray is not installed")
-    try:
-        yield head
-    finally:
-        head.stop()
 
 
 @pytest.fixture(scope="session")

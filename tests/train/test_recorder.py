@@ -15,7 +15,7 @@ from transformers import TrainingArguments
 from hubkit.store import LocalStore
 from hubkit.train.guard import DivergenceGuard
 from hubkit.train.recorder import PointWriter, RunRecorder, point_from_logs
-from hubkit.train.runner import _RecordingTrainer, collate
+from hubkit.train.runner import RecordingTrainer, collate
 from tests.fixtures.db import seed_minimal
 from tests.train.tiny import tiny_dataset, tiny_model, tiny_tokenizer
 
@@ -61,7 +61,7 @@ def _train(tmp_path: Path, store: LocalStore, tok, *, max_steps: int = 12, cance
     args = TrainingArguments(output_dir=str(tmp_path / "out"), max_steps=max_steps, per_device_train_batch_size=8,
                              learning_rate=1e-3, logging_steps=1, logging_nan_inf_filter=False, report_to=[],
                              disable_tqdm=True, use_cpu=True, save_strategy="no", seed=0)
-    trainer = _RecordingTrainer(model=model, args=args, train_dataset=tiny_dataset(tok),
+    trainer = RecordingTrainer(model=model, args=args, train_dataset=tiny_dataset(tok),
                                 data_collator=collate(tok.pad_token_id), callbacks=[recorder])
     recorder.raw_loss = trainer.pop_raw_loss
     trainer.train()
