@@ -35,6 +35,7 @@ FAILURE_CLASSES: dict[str, str] = {
     "oom": "it ran out of memory",
     "exception": "it stopped with an error (exception:<type> names the error)",
     "lost": "the process died or was killed and its heartbeat stopped",
+    "worker_lost": "one of its training workers died, which stopped the run (several workers)",
     "time_budget": "its time budget ran out (the part learnt so far is kept)",
     "cancelled": "its owner cancelled it (the part learnt so far is kept)",
     "early_stop_no_improvement": "it stopped early because the held-back loss never improved",

@@ -184,11 +184,14 @@ def _plain_failure(exc: Exception) -> TrainingError | BaseException:
     from ray.train import TrainingFailedError
 
     failures = getattr(exc, "worker_failures", None) or {}
+    # A dead worker first (Ray's health check finds its actor gone): the others then fail too, on
+    # the collective it left.
     for rank, error in sorted(failures.items()):
-        if isinstance(error, RayActorError):
+        if isinstance(getattr(error, "health_check_failure", error), RayActorError):
             return TrainingError(f"Training worker {rank} stopped unexpectedly (its process died), so the "
                                  "run stopped; resume it from its last checkpoint.",
                                  failure_class="worker_lost", detail=str(error)[:2000])
+    for error in failures.values():
         cause = getattr(error, "cause", None) or error.__cause__
         return cause if isinstance(cause, BaseException) else error
     if isinstance(exc, TrainingFailedError):
@@ -213,6 +216,18 @@ def _cancel_flag() -> Any:
             return self._set
 
     return CancelFlag.remote()  # type: ignore[attr-defined]
+
+
+class SavedEverywhere(TrainerCallback):
+    """Rank 0 archives a checkpoint only once every rank has written its part (its RNG state).
+
+    HF lets each rank write ``rng_state_<rank>.pth`` and calls ``on_save`` without waiting; this
+    barrier comes before every other callback, so the archived folder is the whole checkpoint.
+    """
+
+    def on_save(self, args: TrainingArguments, state: TrainerState, control: TrainerControl,
+                **kwargs: Any) -> None:
+        torch.distributed.barrier()
 
 
 class SharedStop(TrainerCallback):
@@ -275,7 +290,7 @@ def _worker(config: dict[str, Any]) -> None:
             spec, out=job.work / "checkpoints", has_validation=valid is not None, device=device,
             precision=precision)),
         train_dataset=train, eval_dataset=valid, data_collator=runner.collate(pad_id),
-        callbacks=[*callbacks, SharedStop()])
+        callbacks=[SavedEverywhere(), *callbacks, SharedStop()])
     trainer.remove_callback(PrinterCallback)
     if recorder is not None:
         recorder.raw_loss = trainer.pop_raw_loss
