@@ -167,6 +167,13 @@ class PublicPages(Voila):
         }))
         super().initialize(argv)
 
+    def init_settings(self) -> dict:
+        settings = super().init_settings()
+        # the pages' _xsrf cookie stays under their own path: the hub keeps one of the same name under /hub/,
+        # and a second one at / would be sent with the hub's forms too
+        settings["xsrf_cookie_kwargs"] = {"path": self.base_url}
+        return settings
+
     def init_handlers(self) -> list:
         gate = KernelGate(self.kernel_cap)
         capped = []
