@@ -37,6 +37,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_apps import free_port, seed
 
+from hubkit.service.public_pages import BUSY_STATUS
+
 CONFIG = re.compile(r'<script id="jupyter-config-data" type="application/json">\s*(\{.*?\})\s*</script>', re.DOTALL)
 PAGES = 7  # notebooks in voila_apps/, each with its own pool
 
@@ -114,7 +116,7 @@ def visit(url: str, *, goodbye: bool = True) -> tuple[str, float]:
         started = time.perf_counter()
         page = client.get(url)
         elapsed = time.perf_counter() - started
-        if page.status_code == 503:
+        if page.status_code == BUSY_STATUS:
             return "busy", elapsed
         if page.status_code != 200 or "window.voila_finish()" not in page.text:
             raise RuntimeError(f"visit failed: {page.status_code} {page.text[:300]}")

@@ -4,13 +4,16 @@ The base model and the run's adapter (from the archive, hash-checked) are
 loaded once per process on ``HUBKIT_DEVICE`` (bf16 on GPUs that support it)
 and shared by every visitor the process serves; generation runs in a thread
 and streams through ``TextIteratorStreamer``, stops at the end-of-sequence
-token and never writes more than ``MAX_NEW_TOKENS``. The prompt is laid out
+token and never writes more than ``MAX_NEW_TOKENS``. The base's answer comes
+from the same loaded weights with the adapter switched off, so showing what
+fine-tuning changed costs no second model in memory. The prompt is laid out
 the way the model's training data was (chat template, instruction layout or
 plain text). Whatever goes wrong (a slow answer, out of memory, any error)
 ends as a :class:`DemoError` in one sentence, never a page left waiting.
 """
 from __future__ import annotations
 
+import contextlib
 import queue
 import threading
 from collections import OrderedDict
@@ -108,10 +111,38 @@ def _failure(exc: BaseException, *, timeout_s: float) -> DemoError:
                      detail=repr(exc))
 
 
+@dataclass(frozen=True)
+class Sampling:
+    """How the next token is picked: greedy (temperature 0, the default, so the same prompt gives the
+    same text) or sampled with a fixed seed, so a model and its base are compared on equal terms."""
+
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.temperature <= MAX_TEMPERATURE:
+            raise ValidationError(f"Temperature goes from 0 (always the likeliest word) to {MAX_TEMPERATURE:g}.",
+                                  field="temperature")
+        if not 0.0 < self.top_p <= 1.0:
+            raise ValidationError("Top-p is a share of the likeliest words, above 0 and at most 1.", field="top_p")
+
+    def options(self) -> dict[str, Any]:
+        if self.temperature == 0:
+            return {"do_sample": False}
+        return {"do_sample": True, "temperature": self.temperature, "top_p": self.top_p}
+
+
+MAX_TEMPERATURE = 2.0
+GREEDY = Sampling()
+
+
 def stream_generation(*, store: Store, model: int | str, viewer: str, prompt: str,
                       max_new_tokens: int = DEFAULT_NEW_TOKENS, archive: Archive | None = None,
-                      timeout_s: float = TOKEN_TIMEOUT_S) -> Iterator[str]:
-    """Pieces of the answer as they are generated (greedy, so the same prompt gives the same text).
+                      timeout_s: float = TOKEN_TIMEOUT_S, sampling: Sampling = GREEDY,
+                      base: bool = False) -> Iterator[str]:
+    """Pieces of the answer as they are generated; ``base=True``: the answer of the model's base,
+    the same weights with the adapter switched off, for the side-by-side comparison.
 
     Bad input raises ``ValidationError``; anything that goes wrong after that
     raises ``DemoError`` with a sentence for the person waiting.
@@ -129,7 +160,7 @@ def stream_generation(*, store: Store, model: int | str, viewer: str, prompt: st
     try:
         with _lock:
             net, tokenizer = _load(demo, archive or open_archive())
-    except Exception as exc:  # noqa: BLE001 - said in a sentence
+    except Exception as exc:  # any failure to load is said in a sentence
         raise _failure(exc, timeout_s=timeout_s) from exc
     text = prompt_text(prompt, tokenizer=tokenizer, data_format=demo.data_format)
     templated = bool(getattr(tokenizer, "chat_template", None)) and demo.data_format in ("instruction", "chat")
@@ -145,8 +176,9 @@ def stream_generation(*, store: Store, model: int | str, viewer: str, prompt: st
 
     def work() -> None:
         try:
-            with torch.inference_mode():
-                net.generate(**inputs, streamer=streamer, max_new_tokens=limit, do_sample=False,
+            torch.manual_seed(sampling.seed)
+            with torch.inference_mode(), (net.disable_adapter() if base else contextlib.nullcontext()):
+                net.generate(**inputs, streamer=streamer, max_new_tokens=limit, **sampling.options(),
                              eos_token_id=tokenizer.eos_token_id, pad_token_id=pad,
                              stopping_criteria=StoppingCriteriaList([_GivenUp()]))
         except BaseException as exc:  # noqa: BLE001 - reported to the caller below

@@ -19,7 +19,6 @@ from hubkit.store import Store
 from hubkit.store.records import RunRecord
 
 
-
 @dataclass(frozen=True)
 class BundleKind:
     artifact: str  # key in the run's ``artifacts`` (an archived folder) that must exist

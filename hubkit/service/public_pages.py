@@ -9,8 +9,9 @@ memory. This app is Voilà with three settings from :mod:`hubkit.config`:
 
 - ``HUBKIT_PUBLIC_KERNEL_CAP``: at most this many kernels serve visitors at
   once; the preheated pool (``HUBKIT_PUBLIC_POOL_SIZE`` per page) comes on top.
-  Past it a visitor gets a short "busy, try again in a moment" page (503 with
-  ``Retry-After``) instead of a new kernel.
+  Past it a visitor gets a short "busy, try again in a moment" page (429 with
+  ``Retry-After``: a crowd is the visitors' side of the story, never a server
+  error) instead of a new kernel.
 - ``HUBKIT_PUBLIC_KERNEL_IDLE_S``: a visitor's kernel with no page connected
   and no activity for this long is culled by jupyter_server's own culler
   (Voilà keeps its pooled kernels out of it). A page still open keeps its kernel.
@@ -36,6 +37,7 @@ from voila.tornado.handler import TornadoVoilaHandler
 from hubkit.config import load_settings
 from hubkit.errors import ConfigError
 
+BUSY_STATUS = 429  # Too Many Requests, with Retry-After: never a 5xx
 BUSY_PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Busy, try again in a moment</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -131,7 +133,7 @@ class CappedVoilaHandler(TornadoVoilaHandler):
     async def get(self, path: str | None = None) -> None:
         if not self.gate.enter(self.settings["kernel_manager"]):
             self.log.warning("Public pages busy: %d visitors' kernels, %s refused", self.gate.cap, self.request.path)
-            self.set_status(503)
+            self.set_status(BUSY_STATUS)
             self.set_header("Retry-After", str(self.retry_s))
             self.set_header("Content-Type", "text/html; charset=utf-8")
             self.set_header("Cache-Control", "no-store")

@@ -56,6 +56,10 @@ def test_profile_shows_everything_and_the_demo_generates(hub, page):
     answer.wait_for(timeout=120_000)
     written = answer.inner_text().strip()
     assert written and written != "(the model stopped without writing anything)"
+    base = page.locator(".hk-demo-base.hk-done pre")  # its base's answer, beside it
+    base.wait_for(timeout=120_000)
+    assert base.inner_text().strip()
+    page.get_by_role("heading", name="This model", exact=True).wait_for()
     card = page.locator("a.hk-download", has_text="Model card")  # streamed by the service, not built here
     card.wait_for(timeout=30_000)
     assert card.get_attribute("href").endswith("/download/card")

@@ -36,7 +36,7 @@ def _handler(files: dict[str, bytes], seen: list[str]) -> type[BaseHTTPRequestHa
             if self.command != "HEAD":
                 self.wfile.write(body)
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             seen.append(self.headers.get("Authorization", ""))
             if self.path.startswith(f"/api/models/{GATED}/") or self.path.startswith(f"/{GATED}/"):
                 self._reply(403, b'{"error": "gated"}', {"X-Error-Code": "GatedRepo",
@@ -60,7 +60,7 @@ def _handler(files: dict[str, bytes], seen: list[str]) -> type[BaseHTTPRequestHa
             else:
                 self._reply(404, b"", {"X-Error-Code": "RepoNotFound"})
 
-        do_HEAD = do_GET  # noqa: N815
+        do_HEAD = do_GET
 
         def log_message(self, *args: object) -> None:
             pass

@@ -81,3 +81,47 @@ def test_the_page_shows_the_sentence_instead_of_loading(tried, monkeypatch) -> N
     box.generate()
     assert "Loading the model" not in box.answer.value
     assert "took more than" in box.feedback.value and not box.go.disabled
+
+
+def test_the_base_answers_beside_the_model_from_the_same_weights(tried) -> None:  # type: ignore[no-untyped-def]
+    import torch
+
+    from hubkit.catalog import load_base
+
+    store, slug = tried
+    tuned = _answer(store, slug)
+    based = _answer(store, slug, base=True)
+    net, tokenizer = load_base("llama3-standin")  # the base on its own, no adapter anywhere
+    text = demo.prompt_text("What is 3 + 4?", tokenizer=tokenizer, data_format="text")
+    ids = tokenizer(text, return_tensors="pt")
+    with torch.inference_mode():
+        out = net.generate(**ids, max_new_tokens=4, do_sample=False, eos_token_id=tokenizer.eos_token_id,
+                           pad_token_id=tokenizer.pad_token_id or tokenizer.eos_token_id)
+    assert based == tokenizer.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
+    assert tuned != based  # the random adapter changes the answer
+    assert _answer(store, slug) == tuned  # and switching it off for the base left it on for the model
+
+
+def test_sampling_is_opt_in_seeded_and_checked(tried) -> None:  # type: ignore[no-untyped-def]
+    from hubkit.errors import ValidationError
+
+    store, slug = tried
+    warm = demo.Sampling(temperature=1.2, top_p=0.9)
+    assert _answer(store, slug, sampling=warm) == _answer(store, slug, sampling=warm)  # one seed, one answer
+    for bad in ({"temperature": -0.1}, {"temperature": 9.0}, {"top_p": 0.0}, {"top_p": 1.5}):
+        with pytest.raises(ValidationError):
+            demo.Sampling(**bad)
+
+
+def test_the_page_streams_both_answers(tried) -> None:  # type: ignore[no-untyped-def]
+    from hubkit.hub import AppSession
+    from hubkit.ui.pages.model import DemoBox
+
+    store, slug = tried
+    box = DemoBox(AppSession(store=store, user="alice"), slug)
+    box.prompt.value = "What is 3 + 4?"
+    box.length.value = 4
+    box.generate()
+    assert "<pre>" in box.answer.value and "<pre>" in box.base_answer.value
+    assert "hk-done" in box.answer._dom_classes and "hk-done" in box.base_answer._dom_classes
+    assert box.feedback.value == ""

@@ -32,7 +32,7 @@ import psutil
 import pytest
 
 from hubkit.errors import ConfigError
-from hubkit.service.public_pages import PublicPages
+from hubkit.service.public_pages import BUSY_STATUS, PublicPages
 from hubkit.service.server import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -138,7 +138,7 @@ def visit(server: Server, *, goodbye: bool) -> str:
     with httpx.Client(timeout=180) as client:
         page = client.get(f"{server.url}/voila/render/page.ipynb")
         assert "Traceback" not in page.text
-        if page.status_code == 503:
+        if page.status_code == BUSY_STATUS:
             assert page.headers["Retry-After"].isdigit()
             assert "Busy, try again in a moment" in page.text and page.headers["content-type"].startswith("text/html")
             return "busy"

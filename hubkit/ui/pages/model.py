@@ -21,7 +21,13 @@ from hubkit.hub import (
     set_visibility,
     ticket_url,
 )
-from hubkit.hub.demo import DEFAULT_NEW_TOKENS, MAX_NEW_TOKENS, stream_generation
+from hubkit.hub.demo import (
+    DEFAULT_NEW_TOKENS,
+    MAX_NEW_TOKENS,
+    MAX_TEMPERATURE,
+    Sampling,
+    stream_generation,
+)
 from hubkit.hub.profile import ModelRef
 from hubkit.ui import cards
 from hubkit.ui.figures import (
@@ -46,37 +52,56 @@ from hubkit.ui.widgets import (
 
 
 class DemoBox(W.VBox):
-    """A prompt, a length cap and the answer as it streams in."""
+    """A prompt, a length cap, and two answers as they stream in: this model's, then its base's,
+    side by side, so a visitor sees what fine-tuning changed. Greedy unless "More options" says otherwise."""
 
-    def __init__(self, session: AppSession, slug: str) -> None:
+    def __init__(self, session: AppSession, slug: str, base_name: str = "its base") -> None:
         self.session, self.slug = session, slug
         self.prompt = W.Textarea(placeholder="Type a prompt, e.g. What is 3 + 4?", layout=W.Layout(width="60%"))
         self.length = W.IntSlider(value=DEFAULT_NEW_TOKENS, min=1, max=MAX_NEW_TOKENS, description="Max tokens")
+        self.temperature = W.FloatSlider(value=0.0, min=0.0, max=MAX_TEMPERATURE, step=0.05,
+                                         description="Temperature")
+        self.top_p = W.FloatSlider(value=1.0, min=0.05, max=1.0, step=0.05, description="Top-p")
+        more = W.Accordion(children=[W.VBox([self.temperature, self.top_p, html(
+            '<p class="muted">Temperature 0 always picks the likeliest word (the same prompt, the same answer). '
+            "Both answers use the same random seed.</p>")])], titles=("More options",), selected_index=None)
         self.go = W.Button(description="Generate", button_style="primary")
-        self.answer = W.HTML()
+        self.answer, self.base_answer = W.HTML(), W.HTML()
         self.answer.add_class("hk-demo-answer")
+        self.base_answer.add_class("hk-demo-base")
+        columns = W.HBox([W.VBox([html("<h3>This model</h3>"), self.answer], layout=W.Layout(width="50%")),
+                          W.VBox([html(f"<h3>{esc(base_name)}</h3>"), self.base_answer],
+                                 layout=W.Layout(width="50%"))])
         self.feedback = W.HTML()
         self.go.on_click(lambda _: self.generate())
-        super().__init__([self.prompt, W.HBox([self.length, self.go]), self.answer, self.feedback])
+        super().__init__([self.prompt, W.HBox([self.length, self.go]), more, columns, self.feedback])
+
+    def _stream(self, pane: W.HTML, *, base: bool, sampling: Sampling) -> None:
+        pane.remove_class("hk-done")
+        pane.value = page('<p class="muted">Loading the model…</p>')
+        text = ""
+        for piece in stream_generation(store=self.session.store, model=self.slug, viewer=self.session.viewer,
+                                       prompt=self.prompt.value, max_new_tokens=self.length.value,
+                                       sampling=sampling, base=base):
+            text += piece
+            pane.value = page(f"<pre>{esc(text)}</pre>")
+        shown = esc(text) if text.strip() else "(the model stopped without writing anything)"
+        pane.value = page(f"<pre>{shown}</pre>")
+        pane.add_class("hk-done")
 
     def generate(self) -> None:
         self.go.disabled = True
-        self.answer.value = page('<p class="muted">Loading the model…</p>')
-        text = ""
+        self.base_answer.value = ""
         try:
-            for piece in stream_generation(store=self.session.store, model=self.slug, viewer=self.session.viewer,
-                                           prompt=self.prompt.value, max_new_tokens=self.length.value):
-                text += piece
-                self.answer.value = page(f"<pre>{esc(text)}</pre>")
-            shown = esc(text) if text.strip() else "(the model stopped without writing anything)"
-            self.answer.value = page(f"<pre>{shown}</pre>")
-            self.answer.add_class("hk-done")
+            sampling = Sampling(temperature=self.temperature.value, top_p=self.top_p.value)
+            self._stream(self.answer, base=False, sampling=sampling)
+            self._stream(self.base_answer, base=True, sampling=sampling)
             message(self.feedback, "")
         except HubkitError as exc:
-            self.answer.value = ""
+            self.answer.value = self.base_answer.value = ""
             message(self.feedback, exc.message)
         except Exception as exc:  # noqa: BLE001 - never leave "Loading the model…" on screen
-            self.answer.value = ""
+            self.answer.value = self.base_answer.value = ""
             message(self.feedback, f"The demo could not answer: {type(exc).__name__}.")
         finally:
             self.go.disabled = False
@@ -252,7 +277,8 @@ class ModelPage(W.VBox):
         parts += [
             static_html(cards.score_table(p.scores) + "<h2>Changes outside its own domain</h2>"
                  + cards.flags_list(p.flags) + "<h2>Try it</h2>" + try_it),
-            *([DemoBox(self.session, p.run.slug)] if not try_it else []),
+            *([DemoBox(self.session, p.run.slug, base_name=f"Its base, {p.run.base_model_key}")]
+              if not try_it else []),
             static_html("<h2>Training</h2>" + (f'<p class="hk-prediction">{esc(p.prediction)}</p>' if p.prediction
                                                 else "")), figure_output(figures["loss"]),
             static_html("<h2>Lineage</h2>"), figure_output(figures["lineage"]),
