@@ -1,5 +1,7 @@
 """``hubkit eval MODEL``: benchmark a run (or a base model) on every domain, from a terminal.
 
+``hubkit eval fetch-data`` downloads the standard suite's datasets instead (online).
+
 MODEL is a run id or slug, or a base-model key. A run is scored after its base
 model (so every score gets its delta); the base model's scores are reused when
 one with the same stamp is already recorded.
@@ -14,6 +16,8 @@ from typing import Any
 from hubkit.cli._table import render_table
 from hubkit.errors import NotFound
 from hubkit.evaluate import DOMAINS, SUITES
+
+FETCH_DATA = "fetch-data"
 
 
 class _Bar:
@@ -59,7 +63,24 @@ def _resolve(store: Any, name: str) -> tuple[str, Any]:
         raise NotFound(f"There is no run or base model called {name!r}.") from None
 
 
+def _fetch_data(args: argparse.Namespace) -> int:
+    """Download every standard task's dataset into the Hugging Face cache (``--list``: only say which)."""
+    from hubkit.evaluate.fetch import ensure_online, fetch, standard_datasets
+
+    items = standard_datasets()
+    rows = [[i.task, i.repo_id, i.config or ""] for i in items]
+    if args.list:
+        print(render_table(["task", "dataset", "config"], rows, max_width=70))
+        return 0
+    ensure_online()
+    fetch(items, progress=lambda i: print(f"fetching {i.repo_id} {i.config or ''}".rstrip(), file=sys.stderr))
+    print(f"{len(items)} datasets are in the Hugging Face cache; the standard suite runs offline on them now.")
+    return 0
+
+
 def _eval(args: argparse.Namespace) -> int:
+    if args.model == FETCH_DATA:
+        return _fetch_data(args)
     from hubkit.config import load_settings
     from hubkit.evaluate import evaluate_base, evaluate_model
     from hubkit.store import open_store
@@ -88,12 +109,15 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Score a run (id or slug) or a base model (key) with lm-evaluation-harness and "
                     "record the results. Code runs only when HUBKIT_ALLOW_CODE_EXECUTION=1.",
     )
-    p.add_argument("model", help="run id or slug, or base-model key")
+    p.add_argument("model", help=f"run id or slug, or base-model key; or {FETCH_DATA} to download the standard "
+                                 "benchmarks' data into the Hugging Face cache (needs the internet)")
     p.add_argument("--domains", nargs="+", choices=list(DOMAINS), metavar="DOMAIN",
                    help=f"domains to score (default: all of {', '.join(DOMAINS)})")
-    p.add_argument("--suite", choices=list(SUITES), default="offline",
+    p.add_argument("--suite", choices=list(SUITES), nargs="+", default=["offline"],
                    help="offline: micro-world tasks and HumanEval (default); "
-                        "standard: published benchmarks whose data is on this machine")
+                        "standard: published benchmarks whose data is on this machine; both: what the "
+                        "platform scores every run on")
     p.add_argument("--limit", type=int, help="score only the first N items of each task (a quick look)")
     p.add_argument("--json", action="store_true", help="print the scores as JSON")
+    p.add_argument("--list", action="store_true", help=f"with {FETCH_DATA}: only list the datasets it fetches")
     p.set_defaults(func=_eval)

@@ -22,7 +22,7 @@ from hubkit.evaluate.offline import no_downloads
 from hubkit.evaluate.plan import PlannedTask, plan_tasks, select_domains
 from hubkit.evaluate.sandbox import code_execution_allowed
 from hubkit.evaluate.stamps import DEFAULT_BATCH_SIZE, SEEDS, RunSettings
-from hubkit.evaluate.suites import SUITES, task_manager
+from hubkit.evaluate.suites import SuiteChoice, suite_names, task_manager
 from hubkit.store import Store, stamp_hash
 from hubkit.store.records import EvaluationIn, RunRecord
 
@@ -45,6 +45,11 @@ class TaskScore:
     cached: bool = False
     """A base model's score reused because one with the same stamp was already recorded."""
 
+    @property
+    def suite(self) -> str:
+        """The suite this score belongs to, as its stamp records it."""
+        return str(self.stamp["suite"])
+
     def evaluation(self) -> EvaluationIn:
         return EvaluationIn(domain=self.domain, task=self.task, metric=self.metric, value=self.value,
                             stderr=self.stderr, n_samples=self.n_samples, status=self.status,
@@ -66,7 +71,7 @@ Progress = Callable[[EvalProgress], None]
 
 @dataclass
 class EvalReport:
-    suite: str
+    suites: tuple[str, ...]
     model_id: int | None
     base_model: str | None
     scores: list[TaskScore] = field(default_factory=list)
@@ -186,7 +191,7 @@ def _evaluate(*, source: ModelSource, planned: list[PlannedTask], manager: Any, 
 
 
 def evaluate_model(*, store: Store, model_id: int, domains: Sequence[str] | None = None,
-                   suite: str = "offline", limit: int | None = None,
+                   suite: SuiteChoice = "offline", limit: int | None = None,
                    progress: Progress | None = None) -> EvalReport:
     """Score one run's adapter on ``domains`` (all by default) and record every task."""
     report = score_model(store=store, model_id=model_id, domains=domains, suite=suite, limit=limit,
@@ -197,15 +202,15 @@ def evaluate_model(*, store: Store, model_id: int, domains: Sequence[str] | None
 
 
 def score_model(*, store: Store, model_id: int, domains: Sequence[str] | None = None,
-                suite: str = "offline", limit: int | None = None,
+                suite: SuiteChoice = "offline", limit: int | None = None,
                 progress: Progress | None = None) -> EvalReport:
     """Score one run's adapter without recording anything (the platform's worker records all at once)."""
     started = time.perf_counter()
-    suite = SUITES[suite].name
+    suite = suite_names(suite)
     run_record = store.get_run(model_id)
     base = store.get_base_model(run_record.base_model_id)
     chosen = select_domains(domains)
-    report = EvalReport(suite=suite, model_id=run_record.id, base_model=base.key)
+    report = EvalReport(suites=suite, model_id=run_record.id, base_model=base.key)
     with no_downloads(), model_source(base=base, run=run_record) as source:
         run = _settings_for(source, limit)
         manager = task_manager(suite)
@@ -229,14 +234,14 @@ def _cached(base_scores: dict[str, Any], task: PlannedTask) -> TaskScore | None:
 
 
 def evaluate_base(*, store: Store, base_key: str, domains: Sequence[str] | None = None,
-                  suite: str = "offline", limit: int | None = None,
+                  suite: SuiteChoice = "offline", limit: int | None = None,
                   progress: Progress | None = None) -> EvalReport:
     """Score a base model as the baseline; tasks already scored under the same stamp are reused."""
     started = time.perf_counter()
-    suite = SUITES[suite].name
+    suite = suite_names(suite)
     base = registered_base(store, base_key)
     chosen = select_domains(domains)
-    report = EvalReport(suite=suite, model_id=None, base_model=base.key)
+    report = EvalReport(suites=suite, model_id=None, base_model=base.key)
     with no_downloads(), model_source(base=base) as source:
         run = _settings_for(source, limit)
         manager = task_manager(suite)

@@ -1,7 +1,8 @@
 """Reproducibility stamps: everything that changes a score, and nothing about the model.
 
 The store ranks and subtracts only scores whose stamps are equal, so a stamp
-holds the harness and task versions, the data's fingerprint and every setting
+holds the suite the score belongs to (the offline and standard suites are
+never ranked together), the harness and task versions, the data's fingerprint and every setting
 of the run (shots, batch size, chat template, generation, limit, seeds) but
 never the model's name, path or adapter.
 """
@@ -44,12 +45,13 @@ def harness_version() -> str:
     return version("lm_eval")
 
 
-def build_stamp(*, spec: TaskSpec, task_version: Any, num_fewshot: int, output_type: str,
+def build_stamp(*, spec: TaskSpec, suite: str, task_version: Any, num_fewshot: int, output_type: str,
                 generation: Mapping[str, Any] | None, fingerprint: str, run: RunSettings,
                 sandbox: SandboxLimits | None = None) -> dict[str, Any]:
     stamp: dict[str, Any] = {
         "harness": "lm-evaluation-harness",
         "harness_version": harness_version(),
+        "suite": suite,
         "task": spec.name,
         "task_version": task_version,
         "metric": spec.metric,

@@ -11,10 +11,12 @@ files inside the same folder instead of the user's Hugging Face cache.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -93,8 +95,27 @@ def task_folder(settings: Settings | None = None) -> Path:
     return target
 
 
-def task_manager(suite: str, *, settings: Settings | None = None) -> TaskManager:
+AUTOMATIC: tuple[str, ...] = ("offline", "standard")
+"""What the platform scores every run on: the offline tasks always, each standard task whose data is here."""
+
+SuiteChoice = str | Sequence[str]
+
+
+def suite_names(suite: SuiteChoice) -> tuple[str, ...]:
+    """One suite's name or several, checked, in order and without repeats."""
+    names = (suite,) if isinstance(suite, str) else tuple(suite)
+    return tuple(dict.fromkeys(SUITES[name].name for name in names))
+
+
+def task_manager(suite: SuiteChoice, *, settings: Settings | None = None) -> TaskManager:
+    """The manager that finds every task of ``suite`` (one name or several)."""
+    include_defaults = any(SUITES[name].include_lm_eval_tasks for name in suite_names(suite))
+    return _manager(str(task_folder(settings)), include_defaults)
+
+
+@functools.lru_cache(maxsize=4)
+def _manager(folder: str, include_defaults: bool) -> TaskManager:
+    """Built once per process: indexing lm-eval's bundled tasks takes seconds, and a worker scores many runs."""
     from lm_eval.tasks import TaskManager
 
-    return TaskManager(include_path=str(task_folder(settings)),
-                       include_defaults=SUITES[suite].include_lm_eval_tasks)
+    return TaskManager(include_path=folder, include_defaults=include_defaults)

@@ -23,6 +23,7 @@ from types import TracebackType
 from hubkit.config import Settings, load_settings
 from hubkit.errors import HubkitError
 from hubkit.evaluate.runner import EvalReport, Progress, evaluate_base, score_model
+from hubkit.evaluate.suites import AUTOMATIC, SuiteChoice
 from hubkit.store import LocalStore
 from hubkit.store.records import EvaluationRequestRecord
 
@@ -32,9 +33,13 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class WorkerOptions:
-    """What the platform scores: every domain and item unless the operator narrows it."""
+    """What the platform scores: every domain and item unless the operator narrows it.
 
-    suite: str = "offline"
+    By default the offline tasks, always, plus each domain's standard task whose
+    data is on this machine (one without its data is recorded as skipped, with why).
+    """
+
+    suite: SuiteChoice = AUTOMATIC
     domains: tuple[str, ...] | None = None
     limit: int | None = None
     lease_s: float = 120.0
@@ -85,9 +90,9 @@ class _Lease:
 def evaluate_claimed(store: LocalStore, claim: EvaluationRequestRecord, *, options: WorkerOptions,
                      progress: Progress | None = None) -> EvalReport | None:
     """Score the claimed run and record its scores once; ``None`` when another worker took it over."""
-    run = store.get_run(claim.model_id)
     domains: Sequence[str] | None = list(options.domains) if options.domains else None
     try:
+        run = store.get_run(claim.model_id)
         with _Lease(store, claim, options.lease_s):
             if run.base_model_key:
                 evaluate_base(store=store, base_key=run.base_model_key, suite=options.suite, domains=domains,
@@ -105,7 +110,7 @@ def evaluate_claimed(store: LocalStore, claim: EvaluationRequestRecord, *, optio
     for score in report.scores:
         counts[score.status] = counts.get(score.status, 0) + 1
     done = store.complete_evaluation(claim, [s.evaluation() for s in report.scores], payload={
-        "suite": report.suite, "counts": counts, "duration_s": round(report.duration_s, 2),
+        "suites": list(report.suites), "counts": counts, "duration_s": round(report.duration_s, 2),
         "attempt": claim.attempts, "limit": options.limit})
     if not done:
         return None
@@ -123,7 +128,7 @@ def process_next(store: LocalStore, *, options: WorkerOptions, worker: str | Non
     return evaluate_claimed(store, claim, options=options, progress=progress)
 
 
-def on_run_finished(store: LocalStore, run_id: int, *, suite: str = "offline", domains: Sequence[str] | None = None,
+def on_run_finished(store: LocalStore, run_id: int, *, suite: SuiteChoice = AUTOMATIC, domains: Sequence[str] | None = None,
                     limit: int | None = None, progress: Progress | None = None) -> EvalReport | None:
     """Score ``run_id`` now when its request is free (``hubkit train`` without a hub, seeding).
 

@@ -369,10 +369,10 @@ class ApiStore(Store):
         return self._one(NotebookRunRecord, "GET", f"/notebook-runs/{int(notebook_run_id)}")
 
     def leaderboard(self, *, domain: str, task: str | None = None, stamp_hash: str | None = None,
-                    base_family: str | None = None, ascending: bool = False, limit: int = 50,
-                    offset: int = 0) -> list[LeaderboardRow]:
-        params = {"task": task, "stamp_hash": stamp_hash, "base_family": base_family, "ascending": ascending,
-                  "limit": limit, "offset": offset}
+                    base_family: str | None = None, suite: str | None = None, ascending: bool = False,
+                    limit: int = 50, offset: int = 0) -> list[LeaderboardRow]:
+        params = {"task": task, "stamp_hash": stamp_hash, "base_family": base_family, "suite": suite,
+                  "ascending": ascending, "limit": limit, "offset": offset}
         return self._many(LeaderboardRow, "GET", f"/leaderboards/{_id(domain)}", params=params)
 
     def leaderboard_stamps(self, *, domain: str, task: str, base_family: str | None = None) -> list[tuple[str, int]]:

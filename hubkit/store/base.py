@@ -217,9 +217,12 @@ class Store(ABC):
 
     @abstractmethod
     def leaderboard(self, *, domain: str, task: str | None = None, stamp_hash: str | None = None,
-                    base_family: str | None = None, ascending: bool = False, limit: int = 50,
-                    offset: int = 0) -> list[LeaderboardRow]:
-        """Public, platform-scored models ranked on one task under one stamp."""
+                    base_family: str | None = None, suite: str | None = None, ascending: bool = False,
+                    limit: int = 50, offset: int = 0) -> list[LeaderboardRow]:
+        """Public, platform-scored models ranked on one task under one stamp.
+
+        ``suite`` (``offline`` or ``standard``) keeps the board to that suite's tasks, so the
+        task picked when none is named is one of them."""
 
     @abstractmethod
     def leaderboard_stamps(self, *, domain: str, task: str, base_family: str | None = None) -> list[tuple[str, int]]:

@@ -1039,14 +1039,26 @@ class LocalStore(Store):
                                               .where(m.BaseModel.family == base_family)))
         return cond
 
+    @staticmethod
+    def _suite_tasks(domain: str, suite: str) -> list[str]:
+        """The tasks ``suite`` holds in ``domain`` (none for a domain the platform does not score)."""
+        from hubkit.evaluate.domains import DOMAINS
+        from hubkit.evaluate.suites import SUITES
+
+        suite = SUITES[suite].name
+        return [t.name for t in DOMAINS[domain].tasks(suite)] if domain in DOMAINS else []
+
     def leaderboard(self, *, domain: str, task: str | None = None, stamp_hash: str | None = None,
-                    base_family: str | None = None, ascending: bool = False, limit: int = 50,
-                    offset: int = 0) -> list[LeaderboardRow]:
+                    base_family: str | None = None, suite: str | None = None, ascending: bool = False,
+                    limit: int = 50, offset: int = 0) -> list[LeaderboardRow]:
         limit = max(1, min(int(limit), 500))
+        suite_tasks = None if suite is None else self._suite_tasks(domain, suite)
 
         def fn(session: Session) -> list[LeaderboardRow]:
             E, M, B, U = m.Evaluation, m.Model, m.BaseModel, m.User
             board = self._scored(domain)
+            if suite_tasks is not None:
+                board = and_(board, E.task.in_(suite_tasks))
             chosen_task = task
             if chosen_task is None:
                 chosen_task = session.scalar(select(E.task).where(board).group_by(E.task)

@@ -56,3 +56,17 @@ def test_standard_tasks_without_local_data_are_skipped_never_downloaded(
     assert gsm8k.status == "skipped" and "not on this machine" in gsm8k.reason and gsm8k.value is None
     assert humaneval.status == "skipped" and "HUBKIT_ALLOW_CODE_EXECUTION" in humaneval.reason
     assert report.model_loads == 0
+
+
+def test_fetch_data_lists_each_standard_dataset_and_refuses_plainly_when_offline(
+        hub_home: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", "fetch-data", "--list"]) == 0
+    listing = capsys.readouterr().out
+    for repo, config in [("openai/gsm8k", "main"), ("allenai/ai2_arc", "ARC-Challenge"), ("EleutherAI/race", "high"),
+                         ("wmt/wmt16", "de-en"), ("allenai/winogrande", "winogrande_xl"), ("Rowan/hellaswag", ""),
+                         ("cais/mmlu", "abstract_algebra"), ("cais/mmlu", "world_religions")]:
+        assert any(repo in line and config in line for line in listing.splitlines()), (repo, config)
+    assert "humaneval" not in listing  # its problems ship with hubkit
+    assert main(["eval", "fetch-data"]) == 2
+    err = capsys.readouterr().err
+    assert "needs the internet, and this machine is set offline" in err and "Traceback" not in err

@@ -21,7 +21,7 @@ def test_every_domain_and_task_is_documented() -> None:
 
 
 def test_every_stamp_field_is_documented() -> None:
-    stamp = build_stamp(spec=TaskSpec("t", "acc", needs_code_execution=True), task_version=1.0, num_fewshot=0,
+    stamp = build_stamp(spec=TaskSpec("t", "acc", needs_code_execution=True), suite="offline", task_version=1.0, num_fewshot=0,
                         output_type="multiple_choice", generation=None, fingerprint="0" * 64,
                         run=RunSettings(), sandbox=SandboxLimits())
     section = DOC[DOC.index("## Stamps"):DOC.index("## Code execution")]

@@ -10,7 +10,7 @@ from hubkit.evaluate import on_run_finished
 from hubkit.store import LocalStore
 from tests.evaluate.conftest import EvalWorld
 
-QUICK = {"domains": ["general"], "limit": 3}
+QUICK = {"domains": ["general"], "limit": 3, "suite": "offline"}
 
 
 def test_two_workers_seeing_the_same_event_evaluate_it_once(world: EvalWorld) -> None:

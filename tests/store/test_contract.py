@@ -190,6 +190,26 @@ def test_leaderboard_ranks_public_platform_scores_under_one_stamp(store):
     assert len(store.leaderboard(domain="math", task="mw_math", limit=2)) == 2
 
 
+def test_a_suite_board_ranks_only_that_suites_tasks(store):
+    """GSM8K (standard) has more scores than the offline math task; each suite's board keeps to its own."""
+    for i in range(3):
+        run = _run(store, name=f"s{i}")
+        store.finish_run(run.id, outcome="success")
+        store.set_visibility(run.id, "public", actor="alice")
+        store.record_evaluation(evaluation=EvaluationIn(domain="math", task="gsm8k", metric="exact_match",
+                                                        value=0.1 * i, stamp={"suite": "standard"}), model_id=run.id)
+        if i == 0:
+            store.record_evaluation(evaluation=EvaluationIn(domain="math", task="microworld_math", metric="exact_match",
+                                                            value=0.8, stamp={"suite": "offline"}), model_id=run.id)
+    assert {r.task for r in store.leaderboard(domain="math")} == {"gsm8k"}  # the most scored task
+    offline = store.leaderboard(domain="math", suite="offline")
+    assert [(r.task, r.value) for r in offline] == [("microworld_math", 0.8)]
+    assert [r.task for r in store.leaderboard(domain="math", suite="standard")] == ["gsm8k"] * 3
+    assert store.leaderboard(domain="math", task="gsm8k", suite="offline") == []
+    with pytest.raises(NotFound, match="no evaluation suite called 'nightly'"):
+        store.leaderboard(domain="math", suite="nightly")
+
+
 def test_user_scored_evaluations_never_reach_the_leaderboard(store):
     run = _run(store)
     store.finish_run(run.id, outcome="success")

@@ -79,12 +79,13 @@ def list_capability_flags(store: StoreDep, caller: CallerDep, run_id: OptId = No
 def leaderboard(domain: Annotated[str, Path(min_length=1, max_length=40)], store: StoreDep,
                 task: Annotated[str | None, Query(max_length=120)] = None,
                 stamp_hash: Annotated[str | None, Query(max_length=64)] = None,
-                base_family: Annotated[str | None, Query(max_length=40)] = None, ascending: bool = False,
+                base_family: Annotated[str | None, Query(max_length=40)] = None,
+                suite: Annotated[str | None, Query(max_length=40)] = None, ascending: bool = False,
                 limit: Annotated[int, Query(ge=1, le=500)] = 50,
                 offset: Annotated[int, Query(ge=0, le=2_147_483_647)] = 0) -> list[LeaderboardRow]:
     """Public, platform-scored models ranked on one task under one stamp (open to visitors)."""
     return store.leaderboard(domain=domain, task=task, stamp_hash=stamp_hash, base_family=base_family,
-                             ascending=ascending, limit=limit, offset=offset)
+                             suite=suite, ascending=ascending, limit=limit, offset=offset)
 
 
 @router.get("/leaderboards/{domain}/{task}/stamps", response_model=list[StampCount])
