@@ -31,12 +31,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-import psutil
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_apps import free_port, seed
 
+from hubkit.service.processes import tree_usage
 from hubkit.service.public_pages import BUSY_STATUS
 
 CONFIG = re.compile(r'<script id="jupyter-config-data" type="application/json">\s*(\{.*?\})\s*</script>', re.DOTALL)
@@ -57,37 +57,14 @@ class Server:
              f"--VoilaConfiguration.default_pool_size={pool}"],
             cwd=REPO, env=env, stdout=self.log.open("w"), stderr=subprocess.STDOUT)
 
-    def tree(self) -> list[psutil.Process]:
-        root = psutil.Process(self.process.pid)
-        return [root, *root.children(recursive=True)]
-
     def kernels(self) -> int:
-        found = 0
-        for proc in self.tree():
-            try:
-                found += "ipykernel_launcher" in " ".join(proc.cmdline())
-            except psutil.Error:
-                continue
-        return found
+        return tree_usage(self.process.pid).kernels
 
     def rss_mb(self) -> float:
-        total = 0
-        for proc in self.tree():
-            try:
-                total += proc.memory_info().rss
-            except psutil.Error:
-                continue
-        return total / 1e6
+        return tree_usage(self.process.pid).rss_bytes / 1e6
 
     def cpu_s(self) -> float:
-        total = 0.0
-        for proc in self.tree():
-            try:
-                times = proc.cpu_times()
-                total += times.user + times.system
-            except psutil.Error:
-                continue
-        return total
+        return tree_usage(self.process.pid).cpu_s
 
     def wait_for_pool(self, timeout_s: float = 600) -> None:
         """Until every page's pool is full, no visitor's kernel is left and the pooled kernels are done

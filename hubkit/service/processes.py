@@ -17,11 +17,37 @@ import signal
 import threading
 import time
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 
 from hubkit.errors import ConfigError
+
+
+@dataclass(frozen=True)
+class TreeUsage:
+    """What a process and its descendants hold now: kernels alive, memory, CPU seconds used so far."""
+
+    kernels: int
+    rss_bytes: int
+    cpu_s: float
+
+
+def tree_usage(pid: int) -> TreeUsage:
+    """Kernels, memory and CPU of ``pid``'s whole tree: what the public pages' kernel cap and idle
+    culler keep in check (a process that ends while it is read is skipped)."""
+    root = psutil.Process(pid)
+    kernels, rss, cpu = 0, 0, 0.0
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            kernels += "ipykernel_launcher" in " ".join(proc.cmdline())
+            rss += proc.memory_info().rss
+            times = proc.cpu_times()
+            cpu += times.user + times.system
+        except psutil.Error:
+            continue
+    return TreeUsage(kernels=kernels, rss_bytes=rss, cpu_s=cpu)
 
 
 class ProcessTree:
