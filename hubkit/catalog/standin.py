@@ -3,7 +3,8 @@
 A stand-in is built from a seed in three steps: train a byte-level BPE
 tokenizer on the micro-world corpus, initialise the family's architecture at
 a tiny size, and pretrain it briefly so it produces non-random text while
-leaving room for fine-tuning to show. Same seed and recipe → identical files.
+leaving room for fine-tuning to show. Same seed and recipe → identical files on
+one machine; another CPU rounds float sums differently, within 1e-5 here.
 Builds are written to a temporary folder and renamed, under a lock, so two
 processes never see or produce a half-built stand-in.
 
