@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,11 +55,11 @@ class LocalHead:
     address: str
     gcs_address: str
     client_port: int
-    temp_dir: Path
+    temp_dir: Path  # Ray's own session folder (short, see _session_root)
     process: subprocess.Popen[bytes]
 
     def stop(self, *, timeout_s: float = 60) -> None:
-        """Stop this head and its workers, then whatever of its session is left."""
+        """Stop this head and its workers, then whatever of its session is left, and its files."""
         if self.process.poll() is None:
             self.process.terminate()
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -67,6 +68,21 @@ class LocalHead:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=timeout_s)
+        shutil.rmtree(self.temp_dir, ignore_errors=True)
+
+
+def _session_root(beside: Path) -> Path:
+    """A short folder for Ray's session files, linked from ``beside``.
+
+    Ray puts Unix sockets under ``<temp-dir>/session_<date>_<pid>/sockets/``, and a socket path
+    may not exceed 107 bytes: under a test's or a home's deep folder, the dashboard's
+    ``dash_MetricsHead`` socket does, and the dashboard never starts (the head then takes no jobs).
+    """
+    root = Path(tempfile.mkdtemp(prefix="hkray-"))
+    link = beside / "ray-session"
+    link.unlink(missing_ok=True)
+    link.symlink_to(root, target_is_directory=True)
+    return root
 
 
 def head_arguments(*, cpus: int, gpus: int = 0, port: int, dashboard_port: int, client_port: int,
@@ -110,14 +126,15 @@ def _start_once(*, temp_dir: Path, cpus: int, gpus: int, timeout_s: float) -> Lo
     env = {"RAY_DASHBOARD_STARTUP_TIMEOUT_S": str(int(timeout_s)), **os.environ,
            "RAY_USAGE_STATS_ENABLED": "0", "RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0",
            "RAY_agent_register_timeout_ms": str(int(timeout_s * 1000))}
+    session = _session_root(temp_dir)
     args = head_arguments(cpus=cpus, gpus=gpus, port=port, dashboard_port=dashboard, client_port=client,
-                          temp_dir=temp_dir)
+                          temp_dir=session)
     log = temp_dir / "ray-start.log"
     with log.open("wb") as out:
         process = subprocess.Popen([_ray_command(), *args], env=env, stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True)
     head = LocalHead(address=f"http://{LOOPBACK}:{dashboard}", gcs_address=f"{LOOPBACK}:{port}",
-                     client_port=client, temp_dir=temp_dir, process=process)
+                     client_port=client, temp_dir=session, process=process)
     try:
         _wait_for_jobs_api(head, timeout_s=timeout_s, log=log)
     except BaseException:
