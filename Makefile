@@ -29,7 +29,17 @@ $(VOILA_TEMPLATE): $(STAMP) $(PLOTLY_JS) $(wildcard hubkit/ui/voila_template/*) 
 	$(PY) -m hubkit.ui.template --node-modules $(NODE_PREFIX)/node_modules
 	touch $@
 
-install: $(STAMP) $(VOILA_TEMPLATE)
+# Under root the platform runs users' code as their own accounts (hk-*) with this Python, so the
+# folders above the interpreter (pyenv's lives under /root) must let other accounts pass through:
+# execute permission only, nothing in them is listed or read.
+ACCOUNTS_PATH := $(VENV)/.accounts-path
+
+$(ACCOUNTS_PATH): $(STAMP)
+	if [ "$$(id -u)" = 0 ]; then d=$$(dirname "$$(readlink -f $(PY))"); \
+	    while [ "$$d" != / ]; do chmod o+x "$$d"; d=$$(dirname "$$d"); done; fi
+	touch $@
+
+install: $(STAMP) $(VOILA_TEMPLATE) $(ACCOUNTS_PATH)
 
 $(CHP):
 	npm install --silent --no-audit --no-fund --save-exact --prefix $(NODE_PREFIX) configurable-http-proxy@5.3.0

@@ -144,9 +144,11 @@ def _start_once(*, temp_dir: Path, cpus: int, gpus: int, timeout_s: float) -> Lo
 
 
 def _log_tail(head: LocalHead, log: Path, *, chars: int = 1500) -> str:
-    """The end of ``ray start``'s output and of the dashboard's log: where a failed start says why."""
+    """The end of ``ray start``'s output and of the dashboard's, its agent's and the raylet's logs:
+    where a failed start says why."""
     parts = []
-    for path in [log, *sorted(head.temp_dir.glob("session_*/logs/dashboard.log"))]:
+    logs = ("dashboard.log", "dashboard_agent.log", "raylet.err")
+    for path in [log, *sorted(p for name in logs for p in head.temp_dir.glob(f"session_*/logs/{name}"))]:
         if path.exists() and not path.is_symlink():
             text = path.read_text(encoding="utf-8", errors="replace")[-chars:]
             parts.append(f"--- {path.name}\n{text}")
