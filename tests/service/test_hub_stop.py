@@ -7,6 +7,7 @@ named on the next start.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -71,6 +72,7 @@ def test_a_signal_stops_every_process_and_frees_every_port(tmp_path: Path, sig: 
     ports = platform_ports(env)
     serve = subprocess.Popen([sys.executable, "-m", "hubkit.cli", "serve", "hub"], env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    started: list[psutil.Process] = []
     try:
         _wait_for(lambda: all(port_holder(p) for p in ports.values()), 300, "the hub and its services")
         # the public pages' preheated kernel is up too
@@ -85,10 +87,14 @@ def test_a_signal_stops_every_process_and_frees_every_port(tmp_path: Path, sig: 
         took = time.monotonic() - t0
         serve.wait(timeout=30)
     finally:
+        # only what this hub started: the test session's other children (its Ray head) are not ours
+        leftovers = [p for p in started if _running(p)]
         if serve.poll() is None:
+            with contextlib.suppress(psutil.Error):
+                leftovers += _tree(serve.pid)
             serve.kill()
-        for proc in psutil.Process().children(recursive=True):
-            if proc.pid != serve.pid:
+        for proc in leftovers:
+            with contextlib.suppress(psutil.Error):
                 proc.kill()
     assert took <= 10.0, f"stopping took {took:.1f} s"
     output = serve.stdout.read().decode(errors="replace") if serve.stdout else ""
