@@ -101,6 +101,17 @@ def _compared(expected: list[int], gaps: list[float], got: list[int]) -> int:
     return len(expected)
 
 
+def _answers_like_transformers(llm: Any, model: Any, tokenizer: Any) -> None:
+    """Every prompt through both runtimes; enough tokens compared outside near-ties to mean something."""
+    stops = _stop_ids(tokenizer, model)
+    compared = []
+    for question in PROMPTS:
+        ids = _prompt_ids(tokenizer, question)
+        expected, gaps = _transformers_greedy(model, ids, stops)
+        compared.append(_compared(expected, gaps, _llama_greedy(llm, ids, stops)))
+    assert sum(compared) >= 2 * len(PROMPTS), f"too few tokens compared outside near-ties: {compared}"
+
+
 @pytest.mark.parametrize("family", FAMILIES)
 def test_f16_gguf_answers_like_transformers_and_stops_where_it_stops(hub: LocalStore, tmp_path: Path,
                                                                       family: str) -> None:
@@ -110,14 +121,8 @@ def test_f16_gguf_answers_like_transformers_and_stops_where_it_stops(hub: LocalS
     exported = export_model(store=hub, model=run_id, viewer="alice", fmt="gguf", quantization="f16",
                             out_dir=tmp_path / "out", install=False)
     model, tokenizer = _merged_in_transformers(hub, run_id, tmp_path)
-    stops = _stop_ids(tokenizer, model)
     llm = llama_cpp.Llama(str(exported.path), n_ctx=512, n_threads=1, verbose=False)
-    compared = []
-    for question in PROMPTS:
-        ids = _prompt_ids(tokenizer, question)
-        expected, gaps = _transformers_greedy(model, ids, stops)
-        compared.append(_compared(expected, gaps, _llama_greedy(llm, ids, stops)))
-    assert sum(compared) >= 2 * len(PROMPTS), f"too few tokens compared outside near-ties: {compared}"
+    _answers_like_transformers(llm, model, tokenizer)
 
 
 def test_lora_gguf_on_the_base_gguf_answers_like_the_merged_model(hub: LocalStore, tmp_path: Path) -> None:
@@ -127,12 +132,6 @@ def test_lora_gguf_on_the_base_gguf_answers_like_the_merged_model(hub: LocalStor
     bundle = export_model(store=hub, model=run_id, viewer="alice", fmt="ollama-adapter", quantization="f16",
                           out_dir=tmp_path / "bundle", install=False)
     model, tokenizer = _merged_in_transformers(hub, run_id, tmp_path)
-    stops = _stop_ids(tokenizer, model)
     adapted = llama_cpp.Llama(str(bundle.path / "base.gguf"), lora_path=str(bundle.path / "adapter.gguf"),
                               n_ctx=512, n_threads=1, verbose=False)
-    compared = []
-    for question in PROMPTS:
-        ids = _prompt_ids(tokenizer, question)
-        expected, gaps = _transformers_greedy(model, ids, stops)
-        compared.append(_compared(expected, gaps, _llama_greedy(adapted, ids, stops)))
-    assert sum(compared) >= 2 * len(PROMPTS), f"too few tokens compared outside near-ties: {compared}"
+    _answers_like_transformers(adapted, model, tokenizer)
