@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hubkit.archive import open_archive
-from hubkit.devices import DeviceChoice, choose_device
+from hubkit.devices import DeviceChoice
 from hubkit.errors import EvaluationError
 from hubkit.store.records import BaseModelRecord, RunRecord
 
@@ -89,8 +89,8 @@ def model_source(*, base: BaseModelRecord, run: RunRecord | None = None) -> Iter
         yield ModelSource(location, Path(adapter), chat)
 
 
-def load_lm(source: ModelSource, *, batch_size: int) -> Any:
+def load_lm(source: ModelSource, *, batch_size: int, device: DeviceChoice) -> Any:
     """One lm-eval ``HFLM``, created through lm-eval's registry like its command line does."""
     from lm_eval.api.registry import get_model
 
-    return get_model("hf").create_from_arg_obj(source.model_args(device=choose_device()), {"batch_size": batch_size})
+    return get_model("hf").create_from_arg_obj(source.model_args(device=device), {"batch_size": batch_size})

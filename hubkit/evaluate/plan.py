@@ -80,7 +80,7 @@ def _bare_stamp(spec: TaskSpec, run: RunSettings, suite: str) -> dict[str, Any]:
     return {"harness": "lm-evaluation-harness", "harness_version": harness_version(), "suite": suite,
             "task": spec.name,
             "metric": spec.metric, "filter": spec.filter, "limit": run.limit,
-            "chat_template": run.chat_template, "batch_size": run.batch_size}
+            "chat_template": run.chat_template, "batch_size": run.batch_size, **run.device_stamp()}
 
 
 def _specs(domain: EvalDomain, suites: Sequence[str]) -> list[tuple[str, TaskSpec]]:

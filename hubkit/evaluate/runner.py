@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from hubkit.catalog import registered_base
+from hubkit.devices import choose_device
 from hubkit.evaluate.contamination import count_overlap
 from hubkit.evaluate.models import ModelSource, load_lm, model_source
 from hubkit.evaluate.offline import no_downloads
@@ -86,7 +87,9 @@ class EvalReport:
 
 
 def _settings_for(source: ModelSource, limit: int | None) -> RunSettings:
-    return RunSettings(batch_size=DEFAULT_BATCH_SIZE, limit=limit, chat_template=source.chat_template)
+    """The evaluation's settings; the device is chosen once here, so the model is loaded where its stamp says."""
+    return RunSettings(batch_size=DEFAULT_BATCH_SIZE, limit=limit, chat_template=source.chat_template,
+                       device=choose_device())
 
 
 def _training_hashes(store: Store, run: RunRecord) -> set[str]:
@@ -178,7 +181,7 @@ def _evaluate(*, source: ModelSource, planned: list[PlannedTask], manager: Any, 
     if progress:
         progress(EvalProgress(0, len(order), None, f"Scoring {len(runnable)} tasks in {len(order)} domains"))
     if runnable:
-        lm = load_lm(source, batch_size=run.batch_size)
+        lm = load_lm(source, batch_size=run.batch_size, device=run.device)
         report.model_loads += 1
         try:
             scores.update(_simple_evaluate(lm, runnable, manager=manager, run=run))

@@ -3,8 +3,10 @@
 The store ranks and subtracts only scores whose stamps are equal, so a stamp
 holds the suite the score belongs to (the offline and standard suites are
 never ranked together), the harness and task versions, the data's fingerprint and every setting
-of the run (shots, batch size, chat template, generation, limit, seeds) but
-never the model's name, path or adapter.
+of the run (shots, batch size, chat template, generation, limit, seeds, and
+the kind of device and the dtype the weights were loaded in: a bf16 GPU score
+is not an f32 CPU score) but never the model's name, path or adapter, nor
+which GPU of the machine ran it.
 """
 from __future__ import annotations
 
@@ -15,12 +17,14 @@ from dataclasses import dataclass
 from importlib.metadata import version
 from typing import Any
 
+from hubkit.devices import DeviceChoice
 from hubkit.evaluate.domains import TaskSpec
 from hubkit.evaluate.sandbox import SandboxLimits
 
 # lm-eval's simple_evaluate defaults, passed explicitly so they are on record.
 SEEDS = {"random": 0, "numpy": 1234, "torch": 1234, "fewshot": 1234}
 DEFAULT_BATCH_SIZE = 16
+CPU = DeviceChoice("cpu")
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,11 @@ class RunSettings:
     batch_size: int = DEFAULT_BATCH_SIZE
     limit: int | None = None
     chat_template: bool = False
+    device: DeviceChoice = CPU
+    """Where the model is loaded; its kind and dtype go on the stamp, never its index."""
+
+    def device_stamp(self) -> dict[str, str]:
+        return {"device": self.device.kind, "dtype": self.device.dtype_name}
 
 
 def dataset_fingerprint(docs: Iterable[Mapping[str, Any]]) -> str:
@@ -65,6 +74,7 @@ def build_stamp(*, spec: TaskSpec, suite: str, task_version: Any, num_fewshot: i
         "limit": run.limit,
         "seed": dict(SEEDS),
         "dataset_fingerprint": fingerprint,
+        **run.device_stamp(),
     }
     if spec.needs_code_execution:
         stamp["sandbox"] = (sandbox or SandboxLimits()).stamp()

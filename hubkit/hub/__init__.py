@@ -26,9 +26,12 @@ from hubkit.hub.demo import DemoModel, Sampling, demo_model, stream_generation
 from hubkit.hub.download import BUNDLES, available_downloads, download_url, export_link, ticket_url
 from hubkit.hub.leaderboards import (
     METHODS,
+    NO_STANDARD_SCORES,
+    SUITE_WORDS,
     Board,
     BoardQuery,
     board_domains,
+    board_suites,
     board_tasks,
     leaderboard,
 )
@@ -47,7 +50,9 @@ from hubkit.hub.sharing import (
 __all__ = [
     "BUNDLES",
     "METHODS",
+    "NO_STANDARD_SCORES",
     "SORTS",
+    "SUITE_WORDS",
     "VISIBILITY_WORDS",
     "AppSession",
     "BaseChoice",
@@ -76,6 +81,7 @@ __all__ = [
     "available_downloads",
     "base_choices",
     "board_domains",
+    "board_suites",
     "board_tasks",
     "browse",
     "check_upload",

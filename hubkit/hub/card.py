@@ -20,8 +20,8 @@ from hubkit.store.records import BaseModelRecord, DatasetRecord, RunRecord
 
 HUB_TASK = "text-generation"
 SOURCE_NAME = "AI Model Hub (hubkit)"
-STAMP_KEYS = ("harness", "harness_version", "task_version", "num_fewshot", "limit", "batch_size",
-              "chat_template", "dataset_fingerprint")
+STAMP_KEYS = ("harness", "harness_version", "suite", "task_version", "num_fewshot", "limit", "batch_size",
+              "chat_template", "dataset_fingerprint", "device", "dtype")
 
 
 @dataclass(frozen=True)

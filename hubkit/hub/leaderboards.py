@@ -1,8 +1,10 @@
 """Leaderboards: one board per domain and task, ranked only within one stamp.
 
 Two scores are comparable only when they were produced under the same
-reproducibility stamp (harness and task version, shots, limit, ...), so a
-board is (domain, task, stamp). The most used stamp is the default; the others
+reproducibility stamp (suite, harness and task version, shots, limit,
+device, ...), so a board is (suite, domain, task, stamp). The offline
+micro-world suite is always run and is the default; the standard suite's
+boards exist once some model was scored on the published benchmarks. The most used stamp is the default; the others
 are offered, each with how many models it ranks. A board where every model
 is within two standard errors of what guessing scores is marked as having no
 signal: its order is noise. Boards page through the
@@ -14,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from hubkit.evaluate.domains import chance_level
+from hubkit.evaluate.domains import DOMAINS, chance_level
 from hubkit.store import Store
 from hubkit.store.records import LeaderboardRow
 
@@ -22,11 +24,16 @@ Order = Literal["best", "worst"]
 Method = Literal["any", "base", "fork"]
 METHODS: dict[str, str] = {"any": "Any method", "base": "Trained from a base model", "fork": "Forked from another model"}
 SCAN = 500  # the store's largest page
+SUITE_WORDS: dict[str, str] = {"offline": "Offline micro-world suite",
+                               "standard": "Standard benchmarks (GSM8K, HumanEval, MMLU, ARC, WMT, reading)"}
+NO_STANDARD_SCORES = ("No standard-suite scores yet: run `hubkit eval fetch-data` on a machine with internet, "
+                      "and the next evaluations score the published benchmarks too.")
 
 
 @dataclass(frozen=True)
 class BoardQuery:
     domain: str
+    suite: str = "offline"
     task: str | None = None
     stamp_hash: str | None = None
     base_family: str | None = None
@@ -73,10 +80,25 @@ def board_domains(*, store: Store) -> list[str]:
     return sorted(domains)
 
 
-def board_tasks(*, store: Store, domain: str) -> list[str]:
+def board_suites(*, store: Store) -> list[str]:
+    """The suites with a board to show: the offline suite always, the standard one once a model has a score on it."""
+    standard = any(store.leaderboard(domain=d, suite="standard", limit=1) for d in DOMAINS)
+    return ["offline", "standard"] if standard else ["offline"]
+
+
+def _suite_of(entry: dict[str, Any]) -> str:
+    """The suite a score's stamp names (a stamp from before stamps named it is offline, the only suite then)."""
+    return str((entry.get("stamp") or {}).get("suite") or "offline")
+
+
+def board_tasks(*, store: Store, domain: str, suite: str = "offline") -> list[str]:
+    """The tasks of ``suite`` the base models were scored on in ``domain``, for the task picker."""
+    declared = {t.name for t in DOMAINS[domain].tasks(suite)} if domain in DOMAINS else set()
     tasks: set[str] = set()
     for base in store.list_base_models():
-        tasks.update((base.benchmark_scores.get(domain) or {}).keys())
+        for task, entry in (base.benchmark_scores.get(domain) or {}).items():
+            if task in declared or _suite_of(entry) == suite:
+                tasks.add(task)
     return sorted(tasks)
 
 
@@ -135,17 +157,18 @@ def _no_signal(store: Store, q: BoardQuery, task: str, digest: str, chance: floa
 
 def leaderboard(*, store: Store, query: BoardQuery) -> Board:
     """One page of one board (empty when nothing is ranked under the chosen settings)."""
-    tasks = board_tasks(store=store, domain=query.domain)
+    tasks = board_tasks(store=store, domain=query.domain, suite=query.suite)
     task = query.task
     if task is None:
-        first = store.leaderboard(domain=query.domain, limit=1)
+        first = store.leaderboard(domain=query.domain, suite=query.suite, limit=1)
         task = first[0].task if first else (tasks[0] if tasks else None)
     if task is None:
         return Board(query=query, task=None, tasks=tasks, stamps=[], stamp_hash=None)
     if task not in tasks:
         tasks = sorted({*tasks, task})
     stamps = [StampChoice(h, n) for h, n in
-              store.leaderboard_stamps(domain=query.domain, task=task, base_family=query.base_family)]
+              store.leaderboard_stamps(domain=query.domain, task=task, base_family=query.base_family,
+                                       suite=query.suite)]
     digest = query.stamp_hash or (stamps[0].stamp_hash if stamps else None)
     if digest is None or digest not in {s.stamp_hash for s in stamps}:
         # nothing ranked under these settings (e.g. that stamp has no model of the chosen family)

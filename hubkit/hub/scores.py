@@ -25,6 +25,8 @@ class ScoreLine:
     status: str
     skip_reason: str | None
     stamp_hash: str
+    scored_on: str = ""
+    """The suite, device kind and dtype from the stamp, in words ("offline suite · cpu · float32")."""
     base_value: float | None = None
     base_stderr: float | None = None
     parent_value: float | None = None
@@ -62,6 +64,14 @@ def _comparable(reference: Mapping[str, Any] | None, domain: str, task: str,
     return entry.get("value"), entry.get("stderr")
 
 
+def scored_on(stamp: Mapping[str, Any] | None) -> str:
+    """Where a score comes from, from its stamp: suite, device kind and dtype (those the stamp names)."""
+    stamp = stamp or {}
+    parts = [f"{stamp['suite']} suite"] if stamp.get("suite") else []
+    parts += [str(stamp[key]) for key in ("device", "dtype") if stamp.get(key)]
+    return " · ".join(parts)
+
+
 def score_lines(scores: Mapping[str, Any], *, base_scores: Mapping[str, Any] | None = None,
                 parent_scores: Mapping[str, Any] | None = None) -> list[ScoreLine]:
     """Every domain and task of ``benchmark_scores``, own domain order kept stable (sorted)."""
@@ -75,7 +85,7 @@ def score_lines(scores: Mapping[str, Any], *, base_scores: Mapping[str, Any] | N
             lines.append(ScoreLine(
                 domain=domain, task=task, metric=entry.get("metric", ""), value=entry.get("value"),
                 stderr=entry.get("stderr"), n=int(entry.get("n") or 0), status=entry.get("status", "scored"),
-                skip_reason=entry.get("skip_reason"), stamp_hash=stamp,
+                skip_reason=entry.get("skip_reason"), stamp_hash=stamp, scored_on=scored_on(entry.get("stamp")),
                 base_value=base_value, base_stderr=base_stderr,
                 parent_value=parent_value, parent_stderr=parent_stderr,
             ))

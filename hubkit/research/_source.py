@@ -40,6 +40,11 @@ def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 
 
+def json_key(engine: Engine, column: str, key: str) -> str:
+    """SQL that yields one top-level key of a JSON column as text on both backends."""
+    return f"({column} ->> '{key}')" if is_postgres(engine) else f"json_extract({column}, '$.{key}')"
+
+
 def json_text(engine: Engine, column: str) -> str:
     """SQL that yields a JSON column as text on both backends (parsed in one pass in Python)."""
     return f"CAST({column} AS TEXT)" if is_postgres(engine) else column

@@ -26,7 +26,7 @@ from hubkit.research._bulk import (
     parse_document,
     to_pandas,
 )
-from hubkit.research._source import engine_for, json_text
+from hubkit.research._source import engine_for, json_key, json_text
 
 if TYPE_CHECKING:
     from hubkit.store import Store
@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 SCORE_PREFIX = "score."
 _NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 _CATEGORIES = ("domain", "base_family", "training_outcome", "status", "visibility", "executed_by",
-               "parent_relation", "failure_class")
+               "parent_relation", "failure_class", "device", "precision")
 _TIMES = ("created_at", "started_at", "finished_at", "evaluated_at")
 _NULLABLE_INTS = ("parent_model_id", "dataset_id", "dataset_rows", "dataset_parent_id", "seed")
 _TEXTS = ("slug", "name", "owner", "base_model", "dataset_fingerprint", "dataset_tainted", "failure_message",
@@ -66,6 +66,8 @@ FRAME_COLUMNS: dict[str, dict[str, str]] = {
         "finished_at": "when the outcome was recorded (UTC); for lost runs the last heartbeat",
         "evaluated_at": "when the platform's evaluation worker recorded the model's scores (UTC)",
         "duration_s": "seconds from start to finish",
+        "device": "the kind of device it trained on: cpu or cuda (from the run's hardware record)",
+        "precision": "the precision it trained in: fp32, bf16 or fp16 (from the run's hardware record)",
         "seed": "random seed of the run",
         "visibility": "public, unlisted or private",
         "executed_by": "platform (scheduled job) or user (developer kernel)",
@@ -213,6 +215,12 @@ def _arrow_times(table: pa.Table) -> pa.Table:
     return table
 
 
+def _run_fields(engine: Engine) -> tuple[Field, ...]:
+    """The flat columns, with the training device and precision read from the run's hardware record."""
+    return (*_RUN_FIELDS, Field("device", json_key(engine, "m.hardware", "kind"), pa.string()),
+            Field("precision", json_key(engine, "m.hardware", "precision"), pa.string()))
+
+
 def _config_columns(engine: Engine, where: str) -> pd.DataFrame:
     return parse_document(fetch_document(engine, "m.config", table="models", alias="m", where=where), "config")
 
@@ -231,7 +239,8 @@ def runs(*, url: str | None = None, store: Store | None = None, include_private:
         config_job = pool.submit(_config_columns, engine, where)
         scores_job = pool.submit(_score_rows, engine)  # private models drop out in the pivot
         # The only read through a cursor (it holds the GIL), on this thread while the others run.
-        flat = fetch_table(engine, _RUN_FIELDS, table="models", alias="m", joins=_RUN_JOINS, where=where, cursor=True)
+        flat = fetch_table(engine, _run_fields(engine), table="models", alias="m", joins=_RUN_JOINS, where=where,
+                           cursor=True)
         votes = _read(engine, (
             "SELECT f.model_id, SUM(CASE WHEN f.thumbs_up THEN 1 ELSE 0 END) AS thumbs_up, "
             "SUM(CASE WHEN f.thumbs_up THEN 0 ELSE 1 END) AS thumbs_down FROM feedback f GROUP BY f.model_id"))

@@ -375,6 +375,8 @@ class ApiStore(Store):
                   "ascending": ascending, "limit": limit, "offset": offset}
         return self._many(LeaderboardRow, "GET", f"/leaderboards/{_id(domain)}", params=params)
 
-    def leaderboard_stamps(self, *, domain: str, task: str, base_family: str | None = None) -> list[tuple[str, int]]:
-        rows = self._call("GET", f"/leaderboards/{_id(domain)}/{_id(task)}/stamps", params={"base_family": base_family})
+    def leaderboard_stamps(self, *, domain: str, task: str, base_family: str | None = None,
+                           suite: str | None = None) -> list[tuple[str, int]]:
+        rows = self._call("GET", f"/leaderboards/{_id(domain)}/{_id(task)}/stamps",
+                          params={"base_family": base_family, "suite": suite})
         return [(r["stamp_hash"], int(r["models"])) for r in rows]

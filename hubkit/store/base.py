@@ -221,9 +221,11 @@ class Store(ABC):
                     limit: int = 50, offset: int = 0) -> list[LeaderboardRow]:
         """Public, platform-scored models ranked on one task under one stamp.
 
-        ``suite`` (``offline`` or ``standard``) keeps the board to that suite's tasks, so the
-        task picked when none is named is one of them."""
+        ``suite`` (``offline`` or ``standard``) keeps the board to the scores whose stamp names
+        that suite, so the task picked when none is named is one of its tasks."""
 
     @abstractmethod
-    def leaderboard_stamps(self, *, domain: str, task: str, base_family: str | None = None) -> list[tuple[str, int]]:
-        """Every stamp the task was scored under, with how many models ``leaderboard`` ranks under it."""
+    def leaderboard_stamps(self, *, domain: str, task: str, base_family: str | None = None,
+                           suite: str | None = None) -> list[tuple[str, int]]:
+        """Every stamp the task was scored under (in ``suite``, if given), with how many models
+        ``leaderboard`` ranks under it."""

@@ -1040,25 +1040,27 @@ class LocalStore(Store):
         return cond
 
     @staticmethod
-    def _suite_tasks(domain: str, suite: str) -> list[str]:
-        """The tasks ``suite`` holds in ``domain`` (none for a domain the platform does not score)."""
-        from hubkit.evaluate.domains import DOMAINS
+    def _in_suite(suite: str) -> Any:
+        """Scores whose stamp names ``suite``. A stamp from before stamps named their suite counts as
+        offline: the offline suite was then the only one the platform ran. The stamp, not the task, says
+        it, since a task may sit in both suites (HumanEval) under two stamps."""
         from hubkit.evaluate.suites import SUITES
 
         suite = SUITES[suite].name
-        return [t.name for t in DOMAINS[domain].tasks(suite)] if domain in DOMAINS else []
+        named = m.Evaluation.stamp["suite"].as_string()
+        return func.coalesce(named, "offline") == suite
 
     def leaderboard(self, *, domain: str, task: str | None = None, stamp_hash: str | None = None,
                     base_family: str | None = None, suite: str | None = None, ascending: bool = False,
                     limit: int = 50, offset: int = 0) -> list[LeaderboardRow]:
         limit = max(1, min(int(limit), 500))
-        suite_tasks = None if suite is None else self._suite_tasks(domain, suite)
+        in_suite = None if suite is None else self._in_suite(suite)
 
         def fn(session: Session) -> list[LeaderboardRow]:
             E, M, B, U = m.Evaluation, m.Model, m.BaseModel, m.User
             board = self._scored(domain)
-            if suite_tasks is not None:
-                board = and_(board, E.task.in_(suite_tasks))
+            if in_suite is not None:
+                board = and_(board, in_suite)
             chosen_task = task
             if chosen_task is None:
                 chosen_task = session.scalar(select(E.task).where(board).group_by(E.task)
@@ -1099,8 +1101,12 @@ class LocalStore(Store):
 
         return self._query(fn)
 
-    def leaderboard_stamps(self, *, domain: str, task: str, base_family: str | None = None) -> list[tuple[str, int]]:
+    def leaderboard_stamps(self, *, domain: str, task: str, base_family: str | None = None,
+                           suite: str | None = None) -> list[tuple[str, int]]:
         E = m.Evaluation
+        cond = and_(self._board_filter(domain, base_family), E.task == task)
+        if suite is not None:
+            cond = and_(cond, self._in_suite(suite))
         return self._query(lambda s: [(h, n) for h, n in s.execute(
-            select(E.stamp_hash, func.count()).where(self._board_filter(domain, base_family), E.task == task)
+            select(E.stamp_hash, func.count()).where(cond)
             .group_by(E.stamp_hash).order_by(func.count().desc(), E.stamp_hash))])

@@ -71,10 +71,11 @@ def score_table(lines: Sequence[ScoreLine]) -> str:
         rows.append(f"<tr><td>{esc(s.domain)}</td><td>{esc(s.task)}</td><td>{esc(s.metric)}</td>"
                     f'<td class="num">{esc(value)}</td><td class="num">{esc(fmt_score(s.base_value, s.base_stderr))}</td>'
                     f'<td class="num">{esc(fmt_score(s.parent_value, s.parent_stderr))}</td>'
-                    f'<td class="num">{esc(s.n)}</td></tr>')
+                    f'<td class="num">{esc(s.n)}</td><td>{esc(s.scored_on or "–")}</td></tr>')
     return ('<table class="board"><tr><th>domain</th><th>task</th><th>metric</th><th>this model</th>'
-            "<th>base model</th><th>parent</th><th>samples</th></tr>" + "".join(rows) + "</table>"
-            '<p class="muted">± is one standard error; "–" means no score under the same settings.</p>')
+            "<th>base model</th><th>parent</th><th>samples</th><th>scored on</th></tr>" + "".join(rows) + "</table>"
+            '<p class="muted">± is one standard error; "–" means no score under the same settings (suite, '
+            "device and precision included).</p>")
 
 
 def dataset_card(d: DatasetRecord | None) -> str:

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from hubkit.data import prepare_records
+from hubkit.devices import choose_device
 from hubkit.errors import EvaluationError
 from hubkit.evaluate import evaluate_base, evaluate_model
 from hubkit.evaluate.models import has_chat_template
@@ -37,6 +38,9 @@ def test_a_run_is_scored_and_every_task_is_recorded_with_its_stamp(world: EvalWo
     scores = world.store.get_run(run.id).benchmark_scores
     assert scores["general"]["microworld_general"]["value"] == general.value
     assert scores["general"]["microworld_general"]["stamp"]["limit"] == 4
+    stamp = scores["general"]["microworld_general"]["stamp"]
+    here = choose_device()  # HUBKIT_DEVICE on this machine: where the model was loaded, and in what
+    assert (stamp["device"], stamp["dtype"]) == (here.kind, here.dtype_name)
 
 
 def test_base_and_run_share_stamps_so_deltas_are_computed(world: EvalWorld) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from hubkit.devices import DeviceChoice
 from hubkit.evaluate import DOMAINS
 from hubkit.evaluate.plan import plan_tasks
 from hubkit.evaluate.stamps import RunSettings, dataset_fingerprint
@@ -12,7 +13,7 @@ from hubkit.store import stamp_hash
 
 KEYS = {"harness", "harness_version", "task", "task_version", "metric", "filter", "output_type",
         "num_fewshot", "batch_size", "chat_template", "fewshot_as_multiturn", "generation", "limit",
-        "seed", "dataset_fingerprint"}
+        "seed", "dataset_fingerprint", "device", "dtype"}
 
 
 def test_fingerprint_follows_the_items_and_their_order() -> None:
@@ -50,6 +51,18 @@ def test_every_setting_that_changes_a_score_changes_the_stamp(hub_home: Path) ->
     assert plain != digest(RunSettings(limit=5))
     assert plain != digest(RunSettings(chat_template=True))
     assert plain != digest(RunSettings(batch_size=4))
+    bf16_gpu = digest(RunSettings(device=DeviceChoice("cuda", 0, bf16=True)))
+    assert plain != bf16_gpu != digest(RunSettings(device=DeviceChoice("cuda", 0, bf16=False)))
+    assert bf16_gpu == digest(RunSettings(device=DeviceChoice("cuda", 1, bf16=True)))  # which GPU does not matter
+
+
+def test_a_stamp_says_where_and_in_what_dtype_the_model_ran(hub_home: Path) -> None:
+    for device, words in ((DeviceChoice("cpu"), ("cpu", "float32")),
+                          (DeviceChoice("cuda", 3, bf16=True), ("cuda", "bfloat16"))):
+        for suite in ("offline", "standard"):  # a standard task without its data is stamped too
+            planned = plan_tasks(domains=[DOMAINS["math"]], suite=suite, task_manager=task_manager(suite),
+                                 run=RunSettings(device=device))
+            assert (planned[0].stamp["device"], planned[0].stamp["dtype"]) == words
 
 
 def test_code_tasks_are_planned_as_skipped_when_code_execution_is_off(hub_home: Path, monkeypatch) -> None:

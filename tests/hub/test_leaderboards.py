@@ -1,4 +1,4 @@
-from hubkit.hub import BoardQuery, board_domains, leaderboard
+from hubkit.hub import BoardQuery, board_domains, board_suites, board_tasks, leaderboard
 from hubkit.store import stamp_hash
 from hubkit.store.records import EvaluationIn
 from hubkit.ui.cards import leaderboard_table
@@ -71,3 +71,41 @@ def test_a_board_of_guessers_is_marked_without_signal(hub_store, world):
 def test_a_board_without_a_fixed_guessing_score_is_never_marked(hub_store, world):
     board = leaderboard(store=hub_store, query=BoardQuery(domain="translation"))
     assert board.chance is None and not board.no_signal
+
+
+STANDARD = {**STAMP, "suite": "standard"}
+
+
+def _score(store, task: str, value: float, stamp: dict, *, run=None, base: str | None = None,
+           domain: str = "math") -> None:
+    store.record_evaluation(evaluation=EvaluationIn(domain=domain, task=task, metric="exact_match", value=value,
+                                                    stderr=0.01, n_samples=100, stamp=stamp),
+                            model_id=run.id if run is not None else None, base_model=base)
+
+
+def test_each_suite_has_its_own_boards(hub_store, world):
+    assert board_suites(store=hub_store) == ["offline"]
+    for _ in range(2):  # GSM8K is now the most scored math task, yet the default suite stays offline
+        _score(hub_store, "gsm8k", 0.6, STANDARD, run=world.math_model)
+        _score(hub_store, "gsm8k", 0.5, STANDARD, run=world.fork)
+        _score(hub_store, "gsm8k", 0.1, STANDARD, run=world.xss)
+    _score(hub_store, "gsm8k", 0.05, STANDARD, base="llama3-standin")
+    assert board_suites(store=hub_store) == ["offline", "standard"]
+    offline = leaderboard(store=hub_store, query=BoardQuery(domain="math"))
+    assert offline.task == "mw_math" and "gsm8k" not in offline.tasks
+    assert board_tasks(store=hub_store, domain="math") == ["mw_math"]
+    standard = leaderboard(store=hub_store, query=BoardQuery(domain="math", suite="standard"))
+    assert standard.task == "gsm8k" and standard.tasks == ["gsm8k"]
+    assert names(standard) == ["Math whiz", "Math whiz plus", XSS_NAME]
+    assert [s.stamp_hash for s in standard.stamps] == [stamp_hash(STANDARD)] and standard.stamp["suite"] == "standard"
+    assert leaderboard(store=hub_store, query=BoardQuery(domain="math", suite="standard", task="mw_math")).empty
+    assert leaderboard(store=hub_store, query=BoardQuery(domain="code", suite="standard")).task is None
+
+
+def test_a_task_in_both_suites_is_ranked_apart(hub_store, world):
+    """HumanEval runs in both suites: its offline and standard scores are two boards, never one."""
+    _score(hub_store, "hubkit_humaneval", 0.2, {**STAMP, "suite": "offline"}, run=world.math_model, domain="code")
+    _score(hub_store, "hubkit_humaneval", 0.9, {**STAMP, "suite": "standard"}, run=world.fork, domain="code")
+    for suite, expected in (("offline", ["Math whiz"]), ("standard", ["Math whiz plus"])):
+        board = leaderboard(store=hub_store, query=BoardQuery(domain="code", suite=suite, task="hubkit_humaneval"))
+        assert names(board) == expected and len(board.stamps) == 1 and board.stamp["suite"] == suite

@@ -40,6 +40,23 @@ def test_scores_under_another_stamp_are_not_compared(hub_store, world):
     assert p.vs_base.verdict("math") is Verdict.unknown
 
 
+def test_a_gpu_score_is_shown_with_its_device_and_never_compared_with_a_cpu_one(hub_store, world):
+    from hubkit.store.records import EvaluationIn
+    from hubkit.ui.cards import score_table
+    from tests.hub.world import STAMP
+
+    cpu = {**STAMP, "suite": "offline", "device": "cpu", "dtype": "float32"}
+    gpu = {**cpu, "device": "cuda", "dtype": "bfloat16"}
+    for stamp, kw in ((cpu, {"base_model": "llama3-standin"}), (gpu, {"model_id": world.math_model.id})):
+        hub_store.record_evaluation(evaluation=EvaluationIn(domain="reading", task="microworld_reading", metric="acc",
+                                                            value=0.5, stderr=0.04, n_samples=150, stamp=stamp), **kw)
+    p = model_profile(store=hub_store, model=world.math_model.slug, viewer=ANONYMOUS)
+    (line,) = [s for s in p.scores if s.domain == "reading"]
+    assert line.value == 0.5 and line.base_value is None  # same task and settings, another device: not compared
+    assert line.scored_on == "offline suite · cuda · bfloat16"
+    assert "offline suite · cuda · bfloat16" in score_table(p.scores)
+
+
 def test_private_models_and_ancestors_stay_hidden(hub_store, world):
     with pytest.raises(NotFound):
         model_profile(store=hub_store, model=world.private.slug, viewer=ANONYMOUS)

@@ -26,6 +26,9 @@ def test_runs_has_one_row_per_attempt_failures_included(world: World):
     assert by_name.loc["math-good", "thumbs_up"] == 1
     assert by_name.loc["math-good", "owner"] == "alice"
     assert by_name.loc["translation-partial", "base_family"] == "qwen2"
+    assert (by_name.loc["code-oom", "device"], by_name.loc["code-oom", "precision"]) == ("cuda", "bf16")
+    assert (by_name.loc["math-good", "device"], by_name.loc["math-good", "precision"]) == ("cpu", "fp32")
+    assert pd.isna(by_name.loc["math-child", "device"])  # a fork's record here names no hardware
 
 
 def test_runs_flattens_config_and_scores_into_typed_columns(world: World):

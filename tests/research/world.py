@@ -75,12 +75,13 @@ def build_world(url: str) -> World:
 
     def run(key: str, *, owner: str = "alice", domain: str = "math", base: str = "llama3-standin",
             dataset: str = "clean", lr: float = 2e-4, r: int = 16, visibility: str = "public",
-            parent: str | None = None, relation: str = "fork") -> int:
+            parent: str | None = None, relation: str = "fork", hardware: dict | None = None) -> int:
         config = {"learning_rate": lr, "lora": {"r": r, "alpha": 2 * r, "target_modules": ["q_proj", "v_proj"]},
                   "epochs": 2, "preset": "balanced", "gradient_checkpointing": False}
         if parent is None:
             rec = store.create_run(owner=owner, name=key, domain=domain, base_model=base,
-                                   dataset_id=world.datasets[dataset], config=config, seed=1, visibility=visibility)
+                                   dataset_id=world.datasets[dataset], config=config, seed=1, visibility=visibility,
+                                   hardware=hardware or {"kind": "cpu", "index": None, "precision": "fp32"})
         else:
             rec = store.fork_run(world.ids[parent], owner=owner, name=key, relation=relation, domain=domain,
                                  dataset_id=world.datasets[dataset], config=config, seed=2, visibility=visibility)
@@ -118,7 +119,8 @@ def build_world(url: str) -> World:
     store.finish_run(partial, outcome="partial", failure_class="time_budget", failure_message="Time budget reached.")
 
     # Out of memory, private.
-    oom = run("code-oom", domain="code", dataset="other", visibility="private", r=64)
+    oom = run("code-oom", domain="code", dataset="other", visibility="private", r=64,
+              hardware={"kind": "cuda", "index": 1, "name": "NVIDIA H200", "precision": "bf16"})
     store.finish_run(oom, outcome="failure", failure_class="oom", failure_message="CUDA out of memory.")
 
     # Early stop without improvement: eval loss never got better than its first value.

@@ -111,6 +111,34 @@ def test_leaderboard_page_orders_filters_and_stamps(hub_store, world):
     assert "No model has been scored" in page.table.value
 
 
+def test_leaderboard_page_keeps_the_two_suites_apart(hub_store, world):
+    from hubkit.store.records import EvaluationIn
+    from tests.hub.world import STAMP
+
+    page = leaderboards_page(AppSession(store=hub_store), domain="math")
+    assert [label for label, _ in page.suite.options] == ["Offline micro-world suite"]
+    assert "No standard-suite scores yet: run `hubkit eval fetch-data` on a machine with internet" in html_of(page)
+    for run, value in ((world.math_model, 0.61), (world.fork, 0.55)):
+        hub_store.record_evaluation(evaluation=EvaluationIn(
+            domain="math", task="gsm8k", metric="exact_match", value=value, stderr=0.01, n_samples=1319,
+            stamp={**STAMP, "suite": "standard"}), model_id=run.id)
+
+    page = leaderboards_page(AppSession(store=hub_store), domain="math")
+    assert page.suite.value == "offline" and len(page.suite.options) == 2
+    assert "No standard-suite scores yet" not in html_of(page)
+    assert "mw_math" in page.about.value and "gsm8k" not in html_of(page)
+    assert "&lt;img" in page.table.value
+    page.suite.value = "standard"
+    assert "gsm8k" in page.about.value and "suite standard" in page.about.value
+    assert "Math whiz<" in page.table.value and "&lt;img" not in page.table.value  # scored offline only
+    assert page.table.value.find("Math whiz<") < page.table.value.find("Math whiz plus")
+    assert "mw_math" not in [label for label, _ in page.task.options]
+    page.domain.value = "code"
+    assert "No model has been scored" in page.table.value
+    visit = leaderboards_page(AppSession(store=hub_store), domain="math", suite="standard")  # ?suite=standard
+    assert "gsm8k" in visit.about.value
+
+
 def test_every_picker_shows_a_choice(hub_store, world):
     """A Dropdown whose value is None shows an empty box: "any" must be a real option."""
     from hubkit.ui.pages import genealogy_page, museum_page, observatory_page

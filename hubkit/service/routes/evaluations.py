@@ -90,10 +90,11 @@ def leaderboard(domain: Annotated[str, Path(min_length=1, max_length=40)], store
 
 @router.get("/leaderboards/{domain}/{task}/stamps", response_model=list[StampCount])
 def leaderboard_stamps(domain: Annotated[str, Path(min_length=1, max_length=40)], task: Name, store: StoreDep,
-                       base_family: Annotated[str | None, Query(max_length=40)] = None) -> list[StampCount]:
-    """Every stamp a task was scored under: scores are comparable only within one."""
+                       base_family: Annotated[str | None, Query(max_length=40)] = None,
+                       suite: Annotated[str | None, Query(max_length=40)] = None) -> list[StampCount]:
+    """Every stamp a task was scored under (in one suite, if named): scores are comparable only within one."""
     return [StampCount(stamp_hash=h, models=n)
-            for h, n in store.leaderboard_stamps(domain=domain, task=task, base_family=base_family)]
+            for h, n in store.leaderboard_stamps(domain=domain, task=task, base_family=base_family, suite=suite)]
 
 
 @router.post("/reap", response_model=Reaped)
