@@ -180,6 +180,30 @@ def load(path: Path, *, ref: str) -> NotebookSource:
     )
 
 
+def check_executed(source: NotebookSource, executed: bytes) -> None:
+    """Refuse an executed copy whose code is not ``source``'s (Papermill's injected parameters aside)."""
+    try:
+        nb = json.loads(executed)
+    except ValueError as exc:
+        raise ValidationError("The executed notebook is not valid JSON.", field="body") from exc
+    ran = _code_cells(nb) if isinstance(nb, dict) and isinstance(nb.get("cells"), list) else None
+    if ran != _code_cells(json.loads(source.path.read_bytes())):
+        raise ValidationError("The executed notebook does not hold the code of the job's notebook.", field="body")
+
+
+def _code_cells(nb: dict[str, Any]) -> list[str]:
+    found = []
+    for cell in nb.get("cells", []):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        meta = cell.get("metadata") if isinstance(cell.get("metadata"), dict) else {}
+        if "injected-parameters" in (meta.get("tags") or []):
+            continue
+        raw = cell.get("source", "")
+        found.append("".join(raw) if isinstance(raw, list) else str(raw))
+    return found
+
+
 def parameters_cell(nb: dict[str, Any]) -> dict[str, Any] | None:
     for cell in nb.get("cells", []):
         meta = cell.get("metadata") if isinstance(cell, dict) else None

@@ -22,6 +22,11 @@ def log_path(settings: Settings, job_id: int) -> Path:
     return job_dir(settings, job_id) / "log.txt"
 
 
+def executed_path(settings: Settings, job_id: int) -> Path:
+    """The hash of the executed notebook a job's remote worker archived through the service."""
+    return job_dir(settings, job_id) / "executed.sha256"
+
+
 def rerun_kind(notebook_run_id: int) -> str:
     """The job kind of a rerun: it names the notebook run it repeats."""
     return f"{_RERUN}{int(notebook_run_id)}"

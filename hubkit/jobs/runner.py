@@ -7,6 +7,11 @@ written even when a cell fails) → archive the executed notebook by hash →
 link it to every run the notebook reported → set the job's final state.
 A heartbeat thread keeps the job alive in the store and passes a
 cancellation on to the kernel through a marker file.
+
+A worker on the platform's machine records straight into the run database.
+A worker that holds only its job's token (Ray) does the same bookkeeping
+through the service: its store is an ``ApiStore``, and it reads the job's
+notebook and archives the executed copy through ``/v1/jobs/{id}/notebook``.
 """
 from __future__ import annotations
 
@@ -26,6 +31,7 @@ from hubkit.errors import Conflict, HubkitError
 from hubkit.jobs import context, notebooks
 from hubkit.jobs.paths import job_dir, rerun_of_kind
 from hubkit.store import Store, open_store
+from hubkit.store.api import ApiStore
 from hubkit.store.records import JobRecord
 
 log = logging.getLogger("hubkit.jobs")
@@ -100,12 +106,13 @@ def owned_runs(store: Store, job: JobRecord, reported: list[int]) -> list[int]:
 
 
 def run_job(job_id: int, *, settings: Settings | None = None, store: Store | None = None,
-            kernel: Any | None = None, as_owner: bool = False) -> JobOutcome:
+            kernel: Any | None = None, as_owner: bool = False, folder: Path | None = None) -> JobOutcome:
     """Execute job ``job_id``; called by ``python -m hubkit.jobs.worker`` under every executor.
 
     ``kernel``: a kernel manager already started for this job (see the worker);
     the caller shuts it down. Without one, Papermill starts and stops its own,
     unless ``as_owner`` (the kernel had to run as the job's owner): then the job fails.
+    ``folder``: where the job's files go (default: the job's folder in the platform's home).
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -117,12 +124,12 @@ def run_job(job_id: int, *, settings: Settings | None = None, store: Store | Non
     if not claimed:  # cancelled before it started, or another worker has it
         return JobOutcome(job_id, store.get_job(job_id).state.value, None, [], job.error)
 
-    folder = job_dir(settings, job_id)
+    folder = folder or job_dir(settings, job_id)
     output = folder / "output.ipynb"
     cancel_file = folder / "cancel"
     runs_file = folder / "runs"
     try:
-        source = notebooks.resolve(job.notebook, settings=settings)
+        source = _notebook(job, store=store, settings=settings, folder=folder)
     except HubkitError as exc:  # e.g. a template deleted, or an archived notebook damaged since submit
         store.update_job(job_id, state="failed", error=exc.message)
         return JobOutcome(job_id, "failed", None, [], exc.message)
@@ -159,7 +166,7 @@ def run_job(job_id: int, *, settings: Settings | None = None, store: Store | Non
         signal.signal(signal.SIGTERM, previous)
 
     archived = output if output.exists() else source.path
-    digest = open_archive(settings.archive_root, namespace=NOTEBOOKS).put_file(archived)
+    digest = _archive(job_id, archived, store=store, settings=settings)
     run_ids = owned_runs(store, job, context.reported_runs(runs_file))
     cancelled = cancel_file.exists() or store.get_job(job_id).state.value == "cancelled"
     for run_id in run_ids or [None]:
@@ -177,6 +184,22 @@ def run_job(job_id: int, *, settings: Settings | None = None, store: Store | Non
     except Conflict:
         pass  # cancelled by its owner while it ran: that final state stands
     return JobOutcome(job_id, state, digest, run_ids, error)
+
+
+def _notebook(job: JobRecord, *, store: Store, settings: Settings, folder: Path) -> notebooks.NotebookSource:
+    """The job's notebook: where the platform keeps it, or through the service for a worker holding a token."""
+    if isinstance(store, ApiStore):
+        path = folder / "source.ipynb"
+        path.write_bytes(store.job_notebook(job.id))
+        return notebooks.load(path, ref=job.notebook)
+    return notebooks.resolve(job.notebook, settings=settings)
+
+
+def _archive(job_id: int, path: Path, *, store: Store, settings: Settings) -> str:
+    """Archive the executed notebook among the executed notebooks; returns its hash."""
+    if isinstance(store, ApiStore):
+        return store.archive_executed(job_id, path.read_bytes())
+    return open_archive(settings.archive_root, namespace=NOTEBOOKS).put_file(path)
 
 
 def _link_artifact(store: Store, run_id: int, digest: str) -> None:

@@ -11,7 +11,11 @@ the same everywhere:
 - routes only the platform's own workers may call depend on
   :func:`platform_only`; :func:`mark_platform_routes` names them in the
   OpenAPI document (``x-hubkit-platform-only``), which the route walk in the
-  tests reads, so a new route is covered without anyone listing it.
+  tests reads, so a new route is covered without anyone listing it;
+- a job token (``Identity.job``) reaches its own job only: any other job
+  answers ``404``. Routes guarded by :func:`job_worker` are platform-only to
+  everyone else; the token of the job in their path may call them too (a Ray
+  job's worker records its job through them).
 """
 from __future__ import annotations
 
@@ -43,6 +47,33 @@ def platform_only(what: str) -> Any:
 
 def Platform(what: str) -> Any:  # reads like a type in route signatures: ``caller: Platform("reap runs")``
     return Annotated[Caller, platform_only(what)]
+
+
+def job_worker(what: str) -> Any:
+    """Routes of ``/v1/jobs/{job_id}`` for whoever records the job: the platform, or that job's own token."""
+
+    def check(job_id: int, caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+        if caller.job is not None:
+            if caller.job != job_id:
+                raise NotFound(f"There is no job {job_id}.")
+            return caller
+        caller.require_platform(what)
+        return caller
+
+    check.platform_only = True  # type: ignore[attr-defined]
+    return Annotated[Caller, Depends(check)]
+
+
+def PlatformOrJob(what: str) -> Any:
+    """As :func:`Platform`, but a job token passes too: the route checks the job its body names."""
+
+    def check(caller: Annotated[Caller, Depends(current_caller)]) -> Caller:
+        if caller.job is None:
+            caller.require_platform(what)
+        return caller
+
+    check.platform_only = True  # type: ignore[attr-defined]
+    return Annotated[Caller, Depends(check)]
 
 
 def _dependencies(dependant: Dependant) -> Iterator[Dependant]:
@@ -95,7 +126,9 @@ def visible_models(store: Store, caller: Caller, ids: set[int]) -> set[int]:
 
 
 def own_job(store: Store, caller: Caller, job_id: int) -> JobRecord:
-    """A user sees only their own jobs (admins all); someone else's answers 404."""
+    """A user sees only their own jobs (admins all), a job token its own job; anything else answers 404."""
+    if caller.job is not None and caller.job != job_id:
+        raise NotFound(f"There is no job {job_id}.")
     job = store.get_job(job_id)
     if caller.trusted and caller.viewer is None:
         return job

@@ -42,6 +42,8 @@ class Identity:
     kind: Kind
     name: str = ""
     role: str = "casual"
+    job: int | None = None
+    """Set for a job token: the one job its holder (the job's code and, on Ray, its worker) may reach."""
 
     @property
     def is_platform(self) -> bool:

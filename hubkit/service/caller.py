@@ -40,6 +40,11 @@ class Caller:
         return self.identity.is_platform
 
     @property
+    def job(self) -> int | None:
+        """The one job a job token reaches (None for every other caller)."""
+        return self.identity.job
+
+    @property
     def anonymous(self) -> bool:
         return self.identity.kind == "anonymous"
 

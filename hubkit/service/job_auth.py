@@ -2,8 +2,9 @@
 
 Wraps whatever authenticator the service uses (the hub, or the demo's token
 table): a ``hkjob-`` token is checked against the job's kept hash and the
-job's state (queued or running), and answers as the job's owner with the
-owner's recorded role; every other token goes to the wrapped authenticator.
+job's state (queued or running, see ``hubkit.jobs.tokens.is_live``), and
+answers as the job's owner with the owner's recorded role, bound to that one
+job (``Identity.job``); every other token goes to the wrapped authenticator.
 """
 from __future__ import annotations
 
@@ -28,14 +29,14 @@ class JobTokenAuthenticator(Authenticator):
         return await run_in_threadpool(self._job_owner, token)
 
     def _job_owner(self, token: str) -> Identity | None:
-        job_id = tokens.job_of(self.settings, token)
-        if job_id is None:
+        grant = tokens.check(self.settings, token)
+        if grant is None:
             return None
         try:
-            job = self.store.get_job(job_id)
-            if job.state.value not in tokens.LIVE_STATES or not job.owner:
+            job = self.store.get_job(grant.job_id)
+            if not tokens.is_live(grant, job) or not job.owner:
                 return None
             user = self.store.get_user(job.owner)
         except NotFound:
             return None
-        return Identity(kind="user", name=user.username, role=user.role.value)
+        return Identity(kind="user", name=user.username, role=user.role.value, job=job.id)

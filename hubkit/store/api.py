@@ -302,6 +302,19 @@ class ApiStore(Store):
     def claim_job(self, job_id: int) -> bool:
         return bool(self._call("POST", f"/jobs/{int(job_id)}/claim")["claimed"])
 
+    def job_notebook(self, job_id: int) -> bytes:
+        """The notebook job ``job_id`` runs (for its worker, with the job's token; not part of ``Store``)."""
+        response = self._client.get(f"/jobs/{int(job_id)}/notebook", headers=self._headers(None))
+        raise_for_error(response)
+        return response.content
+
+    def archive_executed(self, job_id: int, data: bytes) -> str:
+        """Archive job ``job_id``'s executed notebook; returns its hash (not part of ``Store``)."""
+        response = self._client.put(f"/jobs/{int(job_id)}/notebook", content=data, headers={
+            **self._headers(None), "Content-Type": "application/octet-stream"})
+        raise_for_error(response)
+        return str(response.json()["digest"])
+
     def get_job(self, job_id: int) -> JobRecord:
         return self._one(JobRecord, "GET", f"/jobs/{int(job_id)}")
 

@@ -1,10 +1,12 @@
 """Fixtures for job tests: a seeded hub with a short heartbeat, and one on the session's
-local Ray head (``local_ray_head``, in tests/fixtures/ray.py)."""
+local Ray head (``local_ray_head``, in tests/fixtures/ray.py) with its service, through
+which a Ray job records itself."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,8 @@ POINTS = str(NOTEBOOKS / "points.ipynb")
 class JobHub:
     settings: Settings
     store: LocalStore
+    tokens: dict[str, str] = field(default_factory=dict)
+    """The service's tokens (seeded users and "platform"), when the hub runs one."""
 
 
 def make_hub(hub_home: Path, **overrides: object) -> JobHub:
@@ -61,13 +65,21 @@ def ray_head(local_ray_head: LocalHead) -> str:
 
 @pytest.fixture
 def ray_hub(hub_home: Path, ray_head: str) -> Iterator[JobHub]:
-    """A seeded hub whose jobs run on the session's Ray head."""
+    """A seeded hub whose jobs run on the session's Ray head and record through its service."""
     from hubkit import jobs
+    from hubkit.service import BackgroundServer, create_app
+    from tests.fixtures.service import static_tokens, token_table
 
     hub = make_hub(hub_home, executor="ray", ray_address=ray_head)
-    yield hub
-    _stop_leftovers(hub)
-    jobs.shutdown()
+    hub.tokens = static_tokens()
+    server = BackgroundServer(create_app(hub.settings, hub.store, token_table(hub.tokens), prefix="/services/hubkit"))
+    hub.settings = dataclasses.replace(hub.settings, job_service_url=server.start() + "/services/hubkit")
+    try:
+        yield hub
+        _stop_leftovers(hub)
+    finally:
+        jobs.shutdown()
+        server.stop()
 
 
 @pytest.fixture

@@ -42,18 +42,21 @@ def worker_pid(job_id: int, settings: Settings) -> int:
     """The pid of ``python -m hubkit.jobs.worker JOB_ID`` working for this hub, whoever launched it.
 
     Job ids restart at 1 in every test's database, and another test's worker may still be
-    running: the worker's ``HUBKIT_HOME`` tells whose it is.
+    running: the worker's ``HUBKIT_HOME`` tells whose it is, or for a worker that records
+    through the service (Ray), the service's URL.
     """
     from pathlib import Path
 
     wanted = [b"hubkit.jobs.worker", str(job_id).encode()]
-    home = f"HUBKIT_HOME={settings.home.resolve()}".encode()
+    marks = {f"HUBKIT_HOME={settings.home.resolve()}".encode()}
+    if settings.job_service_url:
+        marks.add(f"HUBKIT_SERVICE_URL={settings.job_service_url}".encode())
     for proc in Path("/proc").iterdir():
         if not proc.name.isdigit():
             continue
         try:
             args = (proc / "cmdline").read_bytes().split(b"\0")
-            if (args[-3:-1] == wanted or args[-2:] == wanted) and home in (proc / "environ").read_bytes().split(b"\0"):
+            if (args[-3:-1] == wanted or args[-2:] == wanted) and marks & set((proc / "environ").read_bytes().split(b"\0")):
                 return int(proc.name)
         except OSError:
             continue

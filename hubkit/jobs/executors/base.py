@@ -25,7 +25,7 @@ from typing import ClassVar
 from pydantic import BaseModel, ConfigDict, Field
 
 from hubkit.config import Settings
-from hubkit.errors import Conflict
+from hubkit.errors import ConfigError, Conflict
 from hubkit.jobs.paths import log_path
 from hubkit.store import Store
 from hubkit.store.records import JobRecord
@@ -151,6 +151,16 @@ class Executor(ABC):
         env["HUBKIT_ARCHIVE_URL"] = self.settings.archive_root
         env["HUBKIT_SERVICE_URL"] = ""  # workers are the platform: they write to the database
         return env
+
+    def job_service_url(self) -> str:
+        """The hubkit service as a job's code reaches it: ``HUBKIT_JOB_SERVICE_URL``, else the service's own URL."""
+        if self.settings.job_service_url:
+            return self.settings.job_service_url.rstrip("/")
+        served = os.environ.get("JUPYTERHUB_SERVICE_URL", "").rstrip("/")
+        if not served:
+            raise ConfigError("Jobs that run as their owner record through the hubkit service: set "
+                              "HUBKIT_JOB_SERVICE_URL (done for you when JupyterHub starts the service).")
+        return served + "/" + os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "").strip("/")
 
     def settle(self, job: JobRecord) -> JobRecord:
         """Fail a job whose worker ended without writing a final state (crashed, killed)."""

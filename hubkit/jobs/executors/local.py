@@ -234,15 +234,6 @@ class LocalUserExecutor(LocalExecutor):
         isolation.lock_down_home(self.settings)
         isolation.prepare_folder(self.settings, job.id, account)
         run_as = isolation.RunAs(account=account, token=tokens.mint(self.settings, job.id),
-                                 service_url=self._service_url())
+                                 service_url=self.job_service_url())
         env.update(isolation.worker_variables(run_as))
         return env
-
-    def _service_url(self) -> str:
-        if self.settings.job_service_url:
-            return self.settings.job_service_url.rstrip("/")
-        served = os.environ.get("JUPYTERHUB_SERVICE_URL", "").rstrip("/")
-        if not served:
-            raise ConfigError("Jobs that run as their owner record through the hubkit service: set "
-                              "HUBKIT_JOB_SERVICE_URL (done for you when JupyterHub starts the service).")
-        return served + "/" + os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "").strip("/")

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Path, Query, Request
 
+from hubkit.errors import NotFound, PermissionDenied
+from hubkit.jobs.paths import executed_path, rerun_of_kind
 from hubkit.service.access import (
     Platform,
+    PlatformOrJob,
     notebook_run_visible,
     own_job,
+    owned_run,
     readable_notebook_run,
     readable_run,
     visible_models,
@@ -104,8 +108,24 @@ def reap(store: StoreDep, caller: Platform("reap runs"),
 
 
 @router.post("/notebook-runs", response_model=NotebookRunRecord, status_code=201)
-def record_notebook_run(body: NotebookRunIn, store: StoreDep, caller: Platform("record notebook runs")) -> NotebookRunRecord:
-    return store.record_notebook_run(**body.model_dump())
+def record_notebook_run(body: NotebookRunIn, request: Request, store: StoreDep,
+                        caller: PlatformOrJob("record notebook runs")) -> NotebookRunRecord:
+    """The platform records any; a job's token records its own job's, with the notebook it archived."""
+    if caller.job is None:
+        return store.record_notebook_run(**body.model_dump())
+    if body.job_id != caller.job:
+        raise NotFound(f"There is no job {body.job_id}.")
+    job = store.get_job(caller.job)
+    try:
+        archived = executed_path(request.app.state.settings, job.id).read_text(encoding="utf-8").strip()
+    except OSError:
+        archived = ""
+    if body.archive_hash != archived:
+        raise PermissionDenied("A job records only the notebook it archived through PUT /v1/jobs/{job_id}/notebook.")
+    if body.model_id is not None:
+        owned_run(store, caller, body.model_id)
+    return store.record_notebook_run(**{**body.model_dump(), "notebook": job.notebook, "parameters": job.parameters,
+                                        "rerun_of": rerun_of_kind(job.kind)})
 
 
 @router.get("/notebook-runs", response_model=list[NotebookRunRecord])
