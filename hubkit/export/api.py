@@ -141,6 +141,49 @@ def export_model(*, store: Store, model: int | str, viewer: str, fmt: str = "ggu
                         sha256=str(payload["sha256"]), event_id=event.id, reused=reused, path=path)
 
 
+def save_merged(*, store: Store, model: int | str, viewer: str, archive: Archive | None = None,
+                progress: Progress | None = None) -> RunRecord:
+    """The owner's complete model: the base with the adapter merged in, archived once and recorded as
+    the run's ``merged`` artifact, so the service streams it like every other download.
+
+    A run trained with ``merge_after`` already has one. Only the owner makes it (it is the owner's
+    copy, as with exports); who may then download it is the licence's call (:func:`check_merged_download`).
+    """
+    from hubkit.errors import NotFound, PermissionDenied
+    from hubkit.hub.card import build_card
+
+    say = progress or (lambda _msg: None)
+    run = store.get_run(model, viewer=viewer)
+    if viewer != run.owner:
+        raise PermissionDenied("Only the model's owner can prepare its complete (merged) model.")
+    if run.artifacts.get("merged"):
+        return run
+    if not run.artifacts.get("adapter"):
+        raise NotFound(f"The model {run.name!r} saved no adapter, so there is nothing to merge.")
+    base = store.get_base_model(run.base_model_id)
+    archive = archive or open_archive()
+    with tempfile.TemporaryDirectory(prefix="hubkit-merge-") as tmp:
+        say("unpacking the adapter")
+        adapter = archive.get_dir(str(run.artifacts["adapter"]), Path(tmp) / "adapter")
+        say("merging the adapter into the base model")
+        merged = _merged_folder(run, base, archive, Path(tmp) / "merged", adapter)
+        dataset = store.get_dataset(run.dataset_id) if run.dataset_id is not None else None
+        files = sorted(p.name for p in merged.iterdir() if p.name != "README.md")
+        (merged / "README.md").write_text(str(build_card(run=run, base=base, merged=True, dataset=dataset,
+                                                         files=files)), encoding="utf-8")
+        say("archiving")
+        digest = archive.put_dir(merged)
+    return store.add_artifacts(run.id, {"merged": digest})
+
+
+def check_merged_download(*, store: Store, run: RunRecord, viewer: str | None) -> None:
+    """Refuse, in the licence's sentence, merged weights to anyone but the owner when the base's licence
+    does not allow handing them on (``viewer`` None: the platform itself)."""
+    if viewer is None or viewer == run.owner:
+        return
+    check_merged_redistribution(store.get_base_model(run.base_model_id).licence, what="a complete (merged) model")
+
+
 def _copy_out(archive: Archive, digest: str, dest: Path, *, tar: bool) -> Path:
     if tar:  # an Ollama bundle unpacks into a folder named like the file, ready for `ollama create`
         folder = dest.with_suffix("")

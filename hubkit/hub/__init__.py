@@ -23,7 +23,15 @@ from hubkit.hub.building import (
 )
 from hubkit.hub.compare import DomainVerdict, Paired, ResultSummary, Verdict, summarise
 from hubkit.hub.demo import DemoModel, Sampling, demo_model, stream_generation
-from hubkit.hub.download import BUNDLES, available_downloads, download_url, export_link, ticket_url
+from hubkit.hub.download import (
+    BUNDLES,
+    MergedOffer,
+    available_downloads,
+    download_url,
+    export_link,
+    merged_offer,
+    ticket_url,
+)
 from hubkit.hub.leaderboards import (
     METHODS,
     NO_STANDARD_SCORES,
@@ -68,6 +76,7 @@ __all__ = [
     "Headline",
     "JobProgress",
     "Lineage",
+    "MergedOffer",
     "ModelRef",
     "ModelSummary",
     "Paired",
@@ -93,6 +102,7 @@ __all__ = [
     "give_feedback",
     "goals",
     "leaderboard",
+    "merged_offer",
     "model_profile",
     "open_in_lab",
     "open_session",

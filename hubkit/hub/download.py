@@ -10,11 +10,18 @@ Pages link to the service's streaming route (:func:`download_url`) for every
 model a visitor may see. A private model's owner gets the same link with a
 short-lived ticket (:func:`ticket_url`), since the browser holds no token for
 the service; nothing is ever built in the page's kernel, whatever its size.
+
+A guided user chooses between the adapter alone and the complete model (the
+base with the adapter merged in). The owner may have the complete model made
+once (``hubkit.export.save_merged``); anyone else gets it only where the base's
+licence allows handing merged weights on (``hubkit.export.check_merged_download``,
+the rule exports and pushes follow too).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hubkit.errors import PermissionDenied
 from hubkit.store import Store
 from hubkit.store.records import RunRecord
 
@@ -27,8 +34,8 @@ class BundleKind:
 
 # kind → where it comes from; the order is the order of the download buttons
 BUNDLES: dict[str, BundleKind] = {
-    "adapter": BundleKind("adapter", "LoRA adapter"),
-    "merged": BundleKind("merged", "Merged model"),
+    "adapter": BundleKind("adapter", "Adapter only (small, needs the base)"),
+    "merged": BundleKind("merged", "Complete model (merged, larger)"),
     "model_card": BundleKind("adapter", "Model card"),
 }
 # bundle kind → the service's name for it (``GET /v1/runs/{id}/download/{part}``)
@@ -38,6 +45,29 @@ SERVICE_PREFIX = "/services/hubkit"  # the hub serves the hubkit service here, o
 
 def available_downloads(run: RunRecord) -> tuple[str, ...]:
     return tuple(kind for kind, spec in BUNDLES.items() if run.artifacts.get(spec.artifact))
+
+
+@dataclass(frozen=True)
+class MergedOffer:
+    """What ``viewer`` may do about a model's complete (merged) download."""
+
+    ready: bool  # made and archived: a link can be given
+    can_prepare: bool  # not made yet, and the viewer (its owner) may have it made
+    refusal: str | None = None  # why it is not offered (the licence's sentence), else None
+
+
+def merged_offer(*, store: Store, run: RunRecord, viewer: str | None) -> MergedOffer:
+    """Whether the complete model is there for ``viewer``, can be made by them, or is refused and why."""
+    from hubkit.export import check_merged_download
+
+    if not run.artifacts.get("adapter") and not run.artifacts.get("merged"):
+        return MergedOffer(ready=False, can_prepare=False)
+    try:
+        check_merged_download(store=store, run=run, viewer=viewer)
+    except PermissionDenied as exc:
+        return MergedOffer(ready=False, can_prepare=False, refusal=exc.message)
+    ready = bool(run.artifacts.get("merged"))
+    return MergedOffer(ready=ready, can_prepare=not ready and viewer == run.owner)
 
 
 def route_url(*, run: RunRecord, route: str, service_url: str | None = None) -> str:

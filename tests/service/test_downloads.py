@@ -118,3 +118,30 @@ def test_a_private_model_streams_to_its_owner_through_a_short_lived_ticket(svc: 
                       (route, forged), (route, expired), (route, "not-a-ticket")]:
         refused = visitor.get(path, params={"ticket": bad})
         assert refused.status_code == 403 and "not valid any more" in refused.json()["error"], (path, bad)
+
+
+def test_a_merged_model_goes_to_its_owner_and_to_others_only_as_its_licence_allows(svc: RunningService,
+                                                                                   tmp_path: Path) -> None:
+    folder = tmp_path / "merged"
+    folder.mkdir()
+    (folder / "model.safetensors").write_bytes(b"\x00merged weights")
+    digest = open_archive(svc.settings.archive_root).put_dir(folder)
+    run = svc.local.create_run(owner="alice", name="Secret sums", domain="math", base_model="llama3-standin")
+    svc.local.finish_run(run.id, outcome="success", artifacts={"adapter": digest, "merged": digest})
+    route = f"/v1/runs/{run.id}/download/merged"
+    assert svc.http().get(route).status_code == 404  # private: a visitor does not even learn it exists
+    assert svc.http("bob").get(route).status_code == 404  # nor does another user
+    answer = svc.http("alice").get(route)
+    assert answer.status_code == 200 and answer.headers["x-content-sha256"] == digest
+    ticket = svc.api_store("alice").download_ticket(run.id, "download/merged")
+    assert svc.http().get(route, params={"ticket": ticket}).status_code == 200  # the owner's browser link
+
+    svc.local.upsert_base_model(key="nd-standin", family="nd", hf_id="example/nd", architecture="LlamaForCausalLM",
+                                licence="CC-BY-NC-ND-4.0", parameters=1000, is_standin=True)
+    nd = svc.local.create_run(owner="alice", name="No derivatives", domain="math", base_model="nd-standin")
+    svc.local.finish_run(nd.id, outcome="success", artifacts={"adapter": digest, "merged": digest})
+    svc.local.set_visibility(nd.id, "public", actor="alice")
+    refused = svc.http().get(f"/v1/runs/{nd.id}/download/merged")
+    assert refused.status_code == 403 and "CC-BY-NC-ND-4.0" in refused.json()["error"]
+    assert svc.http().get(f"/v1/runs/{nd.id}/download/adapter").status_code == 200  # the adapter is the fine-tune's own
+    assert svc.http("alice").get(f"/v1/runs/{nd.id}/download/merged").status_code == 200

@@ -175,3 +175,59 @@ def test_a_private_models_owner_gets_a_ticket_link_never_the_bytes_in_the_page(h
     shown = html_of(downloads)
     assert f'href="/services/hubkit/v1/runs/{world.private.id}/download/adapter?ticket=' in shown
     assert "base64" not in shown
+
+
+def _downloads(session, slug):
+    from hubkit.ui.pages.model import Downloads
+
+    (downloads,) = [w for w in walk(model_page(session, slug)) if isinstance(w, Downloads)]
+    return downloads
+
+
+def test_the_owner_is_offered_the_complete_model_and_visitors_get_it_once_made(hub_store, world):
+    run_id = world.math_model.id
+    hub_store.add_artifacts(run_id, {"adapter": "a" * 64})
+    owner = _downloads(AppSession(store=hub_store, user="alice"), world.math_model.slug)
+    assert "Adapter only (small, needs the base)" in html_of(owner)
+    assert owner.merge_button.description == "Prepare: Complete model (merged, larger)"
+    assert owner.merge_button in list(walk(owner))
+    visitor = _downloads(AppSession(store=hub_store), world.math_model.slug)
+    assert visitor.merge_button not in list(walk(visitor)) and "download/merged" not in html_of(visitor)
+    hub_store.add_artifacts(run_id, {"merged": "c" * 64})
+    visitor = _downloads(AppSession(store=hub_store), world.math_model.slug)
+    shown = html_of(visitor)
+    assert f'href="/services/hubkit/v1/runs/{run_id}/download/merged"' in shown
+    assert "Complete model (merged, larger)" in shown and visitor.merge_button not in list(walk(visitor))
+
+
+def test_a_licence_that_forbids_merged_weights_keeps_them_with_the_owner(hub_store, world):
+    hub_store.upsert_base_model(key="nd-standin", family="nd", hf_id="example/nd", architecture="LlamaForCausalLM",
+                                licence="CC-BY-NC-ND-4.0", parameters=1000, is_standin=True)
+    run = hub_store.create_run(owner="alice", name="No derivatives", domain="math", base_model="nd-standin",
+                               visibility="public")
+    hub_store.finish_run(run.id, outcome="success", artifacts={"adapter": "a" * 64, "merged": "d" * 64})
+    shown = html_of(_downloads(AppSession(store=hub_store, user="bob"), run.slug))
+    assert f"/v1/runs/{run.id}/download/adapter" in shown and "download/merged" not in shown
+    assert "does not allow a complete (merged) model to be shared" in shown and "CC-BY-NC-ND-4.0" in shown
+    assert f"/v1/runs/{run.id}/download/merged" in html_of(_downloads(AppSession(store=hub_store, user="alice"),
+                                                                        run.slug))
+
+
+def test_a_private_models_owner_can_take_the_complete_model_through_a_ticket(hub_store, world):
+    hub_store.add_artifacts(world.private.id, {"adapter": "b" * 64, "merged": "e" * 64})
+    downloads = _downloads(AppSession(store=hub_store, user=world.private.owner), world.private.slug)
+    labels = [w.description for w in walk(downloads) if isinstance(w, W.Button)]
+    assert "Download: Complete model (merged, larger)" in labels and "Download: Adapter only (small, needs the base)" in labels
+    downloads.prepare("merged")
+    assert f'href="/services/hubkit/v1/runs/{world.private.id}/download/merged?ticket=' in html_of(downloads)
+
+
+def test_the_builders_results_offer_the_adapter_or_the_complete_model(hub_store, world):
+    from hubkit.ui.pages.builder import ResultsPanel
+    from hubkit.ui.pages.model import Downloads
+
+    hub_store.add_artifacts(world.math_model.id, {"adapter": "a" * 64})
+    panel = ResultsPanel(AppSession(store=hub_store, user="alice"), world.math_model.slug)
+    (downloads,) = [w for w in walk(panel) if isinstance(w, Downloads)]
+    assert "Adapter only (small, needs the base)" in html_of(downloads)
+    assert downloads.merge_button in list(walk(downloads))

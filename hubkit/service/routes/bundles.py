@@ -62,8 +62,15 @@ def make_ticket(run_id: Annotated[int, Path(ge=1, le=2_147_483_647)], body: Tick
                              "description": "The archived bytes."}})
 def download(run_id: Annotated[int, Path(ge=1, le=2_147_483_647)], part: Literal["adapter", "merged", "card"],
              request: Request, store: StoreDep, caller: CallerDep, ticket: TicketQuery = None) -> Response:
-    """Stream one part of a model you can see (anyone, for public models; a ticket's user for its link)."""
-    run = store.get_run(run_id, viewer=viewer_for(caller, ticket, run_id=run_id, route=f"download/{part}"))
+    """Stream one part of a model you can see (anyone, for public models; a ticket's user for its link).
+
+    The merged model goes to others than its owner only where the base's licence allows handing it on."""
+    from hubkit.export import check_merged_download
+
+    viewer = viewer_for(caller, ticket, run_id=run_id, route=f"download/{part}")
+    run = store.get_run(run_id, viewer=viewer)
+    if part == "merged":
+        check_merged_download(store=store, run=run, viewer=viewer)
     key, media_type, suffix = BUNDLE_PARTS[part]
     digest = run.artifacts.get(key)
     if not isinstance(digest, str):

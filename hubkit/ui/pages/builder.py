@@ -35,6 +35,7 @@ from hubkit.ui.cards import score_table
 from hubkit.ui.figures import score_bars_figure
 from hubkit.ui.html import badge, esc, link, page, plural, profile_url
 from hubkit.ui.pages.devmode import DeveloperForm
+from hubkit.ui.pages.model import Downloads
 from hubkit.ui.widgets import (
     CHOOSE_THUMBS,
     ProgressPanel,
@@ -341,7 +342,8 @@ class BuilderPage(W.VBox):
 
 
 class ResultsPanel(W.VBox):
-    """What the new model learned, in words and a chart; thumbs, comment, publish."""
+    """What the new model learned, in words and a chart; the adapter or the complete model to take away;
+    thumbs, comment, publish."""
 
     def __init__(self, session: AppSession, slug: str) -> None:
         self.session, self.slug = session, slug
@@ -359,7 +361,8 @@ class ResultsPanel(W.VBox):
             html(f"<h2>Results</h2>{failure}<p class='sentence hk-result-sentence'>{esc(sentence)}</p>"
                  + (f"<p class='sentence'>{esc(p.vs_parent.sentence)}</p>" if p.vs_parent else "")),
             figure_output(score_bars_figure(p.scores, model_name=p.run.name)), html(score_table(p.scores)),
-            html(f"<p>{link(profile_url(slug), 'Open the model page')}</p>"),
+            html(f"<p>{link(profile_url(slug), 'Open the model page')}</p><h2>Download</h2>"),
+            Downloads(session, p),
             self.thumbs, self.comment, self.send_button, self.publish_button, self.feedback,
         ])
         self.add_class("hk-results")

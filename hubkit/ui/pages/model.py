@@ -17,6 +17,7 @@ from hubkit.hub import (
     download_url,
     export_link,
     give_feedback,
+    merged_offer,
     model_profile,
     set_visibility,
     ticket_url,
@@ -135,27 +136,46 @@ class FeedbackBox(W.VBox):
 
 
 class Downloads(W.VBox):
-    """Links the service streams, at any size. A private model's link carries a short-lived ticket
-    for its owner (the browser holds no token for the service), asked for when the button is pressed."""
+    """The adapter alone or the complete model, and the model card: links the service streams, at any
+    size. A private model's link carries a short-lived ticket for its owner (the browser holds no token
+    for the service), asked for when the button is pressed. The owner can have the complete model made
+    once; others get it only where the base's licence allows (the page only says what the hub decides)."""
 
     def __init__(self, session: AppSession, profile: Profile) -> None:
         self.session, self.run = session, profile.run
+        self.private = profile.run.visibility.value == "private"
         self.links = W.VBox()
         self.feedback = W.HTML()
-        if not profile.downloads:
+        offer = merged_offer(store=session.store, run=profile.run, viewer=session.viewer)
+        kinds = [kind for kind in profile.downloads if kind != "merged" or offer.ready]
+        if not kinds:
             super().__init__([html('<p class="muted">Nothing to download: training did not save an adapter.</p>')])
             return
-        if profile.run.visibility.value != "private":
-            links = [download_anchor(download_url(run=profile.run, kind=kind), label=BUNDLES[kind].label)
-                     for kind in profile.downloads]
-            super().__init__([*links, self.feedback])
+        extra: list[W.Widget] = []
+        if offer.refusal:
+            extra.append(html(f'<p class="muted hk-merged-refused">{esc(offer.refusal)}</p>'))
+        self.merge_button = W.Button(description=f"Prepare: {BUNDLES['merged'].label}", icon="cube",
+                                     layout=W.Layout(width="auto"))
+        self.merge_button.on_click(lambda _: self.prepare_merged())
+        if offer.can_prepare:
+            extra += [self.merge_button, html(
+                '<p class="muted">The complete model is the base model with your adapter merged in: it runs '
+                "without PEFT, and is as large as the base. Making it takes a while, once.</p>")]
+        if not self.private:
+            self.links.children = [self._anchor(kind) for kind in kinds]
+            super().__init__([self.links, *extra, self.feedback])
             return
-        buttons = []
-        for kind in profile.downloads:
-            button = W.Button(description=f"Download {BUNDLES[kind].label.lower()}", icon="download")
-            button.on_click(lambda _, kind=kind: self.prepare(kind))
-            buttons.append(button)
-        super().__init__([W.HBox(buttons), self.links, self.feedback])
+        self.buttons = W.HBox([self._button(kind) for kind in kinds])
+        super().__init__([self.buttons, self.links, *extra, self.feedback])
+
+    def _anchor(self, kind: str) -> W.HTML:
+        return download_anchor(download_url(run=self.run, kind=kind), label=BUNDLES[kind].label)
+
+    def _button(self, kind: str) -> W.Button:
+        button = W.Button(description=f"Download: {BUNDLES[kind].label}", icon="download",
+                          layout=W.Layout(width="auto"))
+        button.on_click(lambda _, kind=kind: self.prepare(kind))
+        return button
 
     def prepare(self, kind: str) -> None:
         url = run_safely(self.feedback, lambda: ticket_url(store=self.session.store, run=self.run, kind=kind,
@@ -163,6 +183,30 @@ class Downloads(W.VBox):
         if url is not None:
             label = f"{BUNDLES[kind].label} (link valid for a few minutes)"
             self.links.children = [*self.links.children, download_anchor(url, label=label)]
+
+    def prepare_merged(self) -> None:
+        """Merge once (in this kernel, as exports are made), archive, then link to the service's stream."""
+        from hubkit.export import save_merged
+
+        self.merge_button.disabled = True
+        message(self.feedback, "Merging the adapter into the base model…", kind="muted")
+        try:
+            run = run_safely(self.feedback, lambda: save_merged(store=self.session.store, model=self.run.id,
+                                                                viewer=self.session.viewer))
+        except Exception as exc:  # noqa: BLE001 - a sentence, never a traceback, whatever went wrong
+            message(self.feedback, f"The complete model could not be made: {type(exc).__name__}.")
+            run = None
+        if run is None:
+            self.merge_button.disabled = False
+            return
+        self.run = run
+        self.merge_button.layout.display = "none"
+        if self.private:
+            self.buttons.children = [*self.buttons.children, self._button("merged")]
+            self.prepare("merged")
+        else:
+            self.links.children = [*self.links.children, self._anchor("merged")]
+        message(self.feedback, "The complete model is ready to download.", kind="ok")
 
 
 class TakeItElsewhere(W.VBox):
