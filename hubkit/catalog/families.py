@@ -79,14 +79,17 @@ QWEN2_SPLIT = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[
 
 @dataclass(frozen=True)
 class TokenizerLayout:
-    """How the family's real tokenizer is built. The stand-ins do not reproduce it yet: each is
-    trained after GPT-2's byte-level split (``hubkit.catalog.tokenizer``), whatever the family.
+    """How the family's real tokenizer is built; the stand-in's tokenizer is trained in the same
+    layout (:mod:`hubkit.catalog.tokenizer`), so llama.cpp's converter reads it as it reads the family's.
 
     ``byte_bpe``: byte-level BPE after the family's regex ``split`` (Llama 3, Qwen 2), known to
-    llama.cpp as pre-tokenizer ``gguf_pre``. ``sentencepiece``: a SentencePiece BPE model with
-    byte fallback and a ``tokenizer.model`` file (Mistral, Phi-3); ``added_specials`` puts the
-    chat tokens after the SentencePiece vocabulary as added tokens (Phi-3) instead of inside it as
-    control symbols (Mistral).
+    llama.cpp as pre-tokenizer ``gguf_pre``; ``nfc`` normalizes text first (Qwen 2);
+    ``ignore_merges`` takes a whole word from the vocabulary before merging (Llama 3).
+    ``sentencepiece``: a SentencePiece BPE model with byte fallback and a ``tokenizer.model`` file
+    (Mistral, Phi-3); ``added_specials`` puts the chat tokens after the SentencePiece vocabulary as
+    added tokens (Phi-3) instead of inside it as control symbols (Mistral). ``add_bos``: encoding
+    starts with BOS. ``rstrip``: special tokens that swallow the whitespace after them (Phi-3's turn
+    tokens; llama.cpp does the same for a model whose name says Phi-3).
     """
 
     kind: str
@@ -96,6 +99,7 @@ class TokenizerLayout:
     ignore_merges: bool = False
     add_bos: bool = False
     added_specials: bool = False
+    rstrip: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -239,7 +243,8 @@ FAMILIES.register(Family(
         pad="<|endoftext|>",
         extra_special=("<|user|>", "<|assistant|>", "<|system|>"),
     ),
-    tokenizer=TokenizerLayout("sentencepiece", add_bos=True, added_specials=True),
+    tokenizer=TokenizerLayout("sentencepiece", add_bos=True, added_specials=True,
+                              rstrip=("</s>", "<|end|>", "<|user|>", "<|assistant|>", "<|system|>")),
     models=(
         RealModel("phi3-mini-4k-instruct", "microsoft/Phi-3-mini-4k-instruct", 3_820_000_000, "MIT", True,
                   "Reasoning and math in a 3.8B model with a 4k context."),

@@ -45,7 +45,7 @@ from hubkit.errors import TrainingError
 from hubkit.microworld import DOMAINS, items, pretraining_corpus
 
 # Bump when the recipe or the corpus changes, so old builds are rebuilt.
-RECIPE_VERSION = 2
+RECIPE_VERSION = 3
 MANIFEST = "standin.json"
 SHIPPED_DIR = Path(__file__).resolve().parent / "standins"
 
@@ -245,33 +245,37 @@ def build_standin(
         if progress:
             progress(BuildProgress(family.name, "tokenizer"))
         corpus = pretraining_corpus(seed=seed, n_per_domain=recipe.corpus_per_domain)
-        tokenizer = train_tokenizer(family=family, texts=corpus, vocab_size=recipe.vocab_size)
-        blocks = _blocks(_documents(family, tokenizer, seed=seed, recipe=recipe), tokenizer, recipe.seq_len)
-        config = standin_config(family, tokenizer=tokenizer, recipe=recipe)
-        torch.manual_seed(seed)
-        model = AutoModelForCausalLM.from_config(config)
-        if type(model).__name__ != family.architecture:
-            raise TrainingError(
-                f"The {family.display_name} stand-in was built with the wrong architecture.",
-                detail=f"expected {family.architecture}, got {type(model).__name__}",
-            )
-        stats = _pretrain(model, blocks, family=family.name, seed=seed, recipe=recipe, progress=progress)
-        model.generation_config.eos_token_id = tokenizer.eos_token_id
-        model.generation_config.pad_token_id = tokenizer.pad_token_id
-        manifest = {
-            "family": family.name,
-            "architecture": family.architecture,
-            "recipe_version": RECIPE_VERSION,
-            "recipe": asdict(recipe),
-            "seed": seed,
-            "parameters": sum(p.numel() for p in model.parameters()),
-            "vocab_size": len(tokenizer),
-            "corpus_blocks": len(blocks),
-            **stats,
-            "build_seconds": round(time.monotonic() - started, 2),
-            "versions": {"torch": torch.__version__, "transformers": transformers.__version__},
-        }
-        _write_atomically(target, model, tokenizer, manifest)
+        scratch = target.with_name(f".{target.name}.tokenizer-{os.getpid()}")  # the tokenizer's files
+        try:
+            tokenizer = train_tokenizer(family=family, texts=corpus, vocab_size=recipe.vocab_size, folder=scratch)
+            blocks = _blocks(_documents(family, tokenizer, seed=seed, recipe=recipe), tokenizer, recipe.seq_len)
+            config = standin_config(family, tokenizer=tokenizer, recipe=recipe)
+            torch.manual_seed(seed)
+            model = AutoModelForCausalLM.from_config(config)
+            if type(model).__name__ != family.architecture:
+                raise TrainingError(
+                    f"The {family.display_name} stand-in was built with the wrong architecture.",
+                    detail=f"expected {family.architecture}, got {type(model).__name__}",
+                )
+            stats = _pretrain(model, blocks, family=family.name, seed=seed, recipe=recipe, progress=progress)
+            model.generation_config.eos_token_id = tokenizer.eos_token_id
+            model.generation_config.pad_token_id = tokenizer.pad_token_id
+            manifest = {
+                "family": family.name,
+                "architecture": family.architecture,
+                "recipe_version": RECIPE_VERSION,
+                "recipe": asdict(recipe),
+                "seed": seed,
+                "parameters": sum(p.numel() for p in model.parameters()),
+                "vocab_size": len(tokenizer),
+                "corpus_blocks": len(blocks),
+                **stats,
+                "build_seconds": round(time.monotonic() - started, 2),
+                "versions": {"torch": torch.__version__, "transformers": transformers.__version__},
+            }
+            _write_atomically(target, model, scratch, manifest)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
         if ship:
             _copy_atomically(target, shipped)
         if progress:
@@ -337,14 +341,15 @@ def _copy_atomically(source: Path, target: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def _write_atomically(target: Path, model: Any, tokenizer: PreTrainedTokenizerBase, manifest: dict[str, Any]) -> None:
-    """Save into a sibling temp folder, manifest last, then swap it in."""
+def _write_atomically(target: Path, model: Any, tokenizer_dir: Path, manifest: dict[str, Any]) -> None:
+    """Save into a sibling temp folder (the model, the tokenizer's files, manifest last), then swap it in."""
     tmp = target.with_name(f".{target.name}.building-{os.getpid()}")
     old = target.with_name(f".{target.name}.old-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         model.save_pretrained(tmp, safe_serialization=True)
-        tokenizer.save_pretrained(tmp)
+        for path in sorted(tokenizer_dir.iterdir()):
+            shutil.copyfile(path, tmp / path.name)
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True), encoding="utf-8")
         if target.exists():
             target.rename(old)

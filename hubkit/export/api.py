@@ -230,8 +230,11 @@ def _merged_folder(run: RunRecord, base: BaseModelRecord, archive: Archive, dest
     return dest
 
 
-def _metadata(run: RunRecord, licence: Licence) -> dict[str, str]:
-    meta = {"general.name": run.name}  # general.license itself comes from the model card
+def _metadata(run: RunRecord, licence: Licence, family: Family) -> dict[str, str]:
+    # The name carries the family's: llama.cpp keys some tokenizer behaviour on it (Phi-3's turn
+    # tokens swallow the whitespace after them, as in transformers). general.license itself comes
+    # from the model card.
+    meta = {"general.name": f"{run.name} ({family.display_name})"}
     if licence.hub_name:
         meta["general.license.name"] = licence.hub_name
     if licence.link:
@@ -287,7 +290,7 @@ def _build(*, run: RunRecord, base: BaseModelRecord, spec: ExportFormat, quant: 
         _with_licence_card(base_dir, licence)
         say("converting the base model with llama.cpp")
         gguf.convert_model(hf_dir=base_dir, dest=bundle / "base.gguf", quantization=quant,
-                           metadata=_metadata(run, licence) | {"general.name": base.key},
+                           metadata=_metadata(run, licence, family) | {"general.name": base.key},
                            pre_tokenizer=_standin_pre(base))
         say("converting the adapter with llama.cpp")
         gguf.convert_adapter(adapter_dir=adapter, base_dir=base_folder(base), dest=bundle / "adapter.gguf")
@@ -298,7 +301,7 @@ def _build(*, run: RunRecord, base: BaseModelRecord, spec: ExportFormat, quant: 
         _with_licence_card(merged, licence)
         say("converting with llama.cpp" + (f" and quantizing to {quant}" if quant != "f16" else ""))
         target = work / filename if spec.name == "gguf" else bundle / "model.gguf"
-        gguf.convert_model(hf_dir=merged, dest=target, quantization=quant, metadata=_metadata(run, licence),
+        gguf.convert_model(hf_dir=merged, dest=target, quantization=quant, metadata=_metadata(run, licence, family),
                            pre_tokenizer=_standin_pre(base))
         if spec.name == "gguf":
             return target

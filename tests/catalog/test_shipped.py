@@ -40,10 +40,14 @@ def test_a_new_home_gets_the_shipped_stand_in_without_pretraining(tmp_path: Path
 
 
 @pytest.mark.slow
-def test_the_build_command_reproduces_the_shipped_weights(tmp_path: Path) -> None:
-    path = build_standin("llama3", home=tmp_path, force=True)
-    shipped = shipped_path("llama3")
-    assert (path / "tokenizer.json").read_bytes() == (shipped / "tokenizer.json").read_bytes()
+@pytest.mark.parametrize("family", ["llama3", "phi3"])  # a byte-level BPE and a SentencePiece tokenizer
+def test_the_build_command_reproduces_the_shipped_weights(tmp_path: Path, family: str) -> None:
+    path = build_standin(family, home=tmp_path, force=True)
+    shipped = shipped_path(family)
+    tokenizer_files = sorted(p.name for p in shipped.iterdir() if p.name.startswith("tokenizer"))
+    assert tokenizer_files == sorted(p.name for p in path.iterdir() if p.name.startswith("tokenizer"))
+    for name in tokenizer_files:
+        assert (path / name).read_bytes() == (shipped / name).read_bytes(), name
     rebuilt, expected = load_file(path / "model.safetensors"), load_file(shipped / "model.safetensors")
     assert rebuilt.keys() == expected.keys()
     # Bit for bit on the machine that built them; another CPU's vector units round float sums in

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 from pathlib import Path
 
@@ -11,11 +12,12 @@ from transformers import AutoModelForCausalLM
 
 from hubkit import catalog, microworld
 from hubkit.catalog.standin import StandinRecipe, build_standin, read_manifest
+from hubkit.catalog.tokenizer import SPM_CORE, SPM_FILE, gguf_pre_tokenizer
 from hubkit.cli import main
 
 FAMILIES = list(catalog.FAMILIES)
 TINY = StandinRecipe(
-    vocab_size=300, hidden_size=32, num_layers=1, intermediate_size=64, seq_len=32, batch_size=4,
+    vocab_size=400, hidden_size=32, num_layers=1, intermediate_size=64, seq_len=32, batch_size=4,
     steps=3, warmup_steps=1, time_budget_s=600, corpus_per_domain=3, chat_docs_per_domain=1,
 )
 
@@ -67,6 +69,49 @@ def test_tokenizer_round_trips_and_ends_turns_with_eos(standin_env: Path, family
 
 
 @pytest.mark.parametrize("family", FAMILIES)
+def test_tokenizer_is_laid_out_like_the_familys(standin_env: Path, family: str) -> None:
+    """What llama.cpp's converter reads: the family's split regex, or its SentencePiece model (which
+    transformers' tokenizer follows token for token), the chat tokens where the family puts them,
+    BOS where the family adds it."""
+    import sentencepiece as spm
+
+    layout, chat = catalog.get_family(family).tokenizer, catalog.get_family(family).chat
+    folder = catalog.standin_path(family)
+    _, tokenizer = catalog.load_base(f"{family}-standin")
+    texts = _held_out_texts(2) + ["Ünïcode ✓ and\ttabs  ", " leading space", "def f(x):\n    return x"]
+    assert (tokenizer("Hi")["input_ids"][0] == tokenizer.bos_token_id) == layout.add_bos
+    assert gguf_pre_tokenizer(tokenizer) == layout.gguf_pre
+    if layout.kind == "byte_bpe":
+        assert not (folder / SPM_FILE).exists()
+        state = json.loads(tokenizer.backend_tokenizer.pre_tokenizer.__getstate__())
+        assert [p["pattern"]["Regex"] for p in state["pretokenizers"] if p["type"] == "Split"] == [layout.split]
+        assert (type(tokenizer.backend_tokenizer.normalizer).__name__ == "NFC") == layout.nfc
+        assert json.loads(tokenizer.backend_tokenizer.to_str())["model"]["ignore_merges"] == layout.ignore_merges
+        return
+    model = spm.SentencePieceProcessor(model_file=str(folder / SPM_FILE))
+    for text in texts:
+        assert tokenizer(text, add_special_tokens=False)["input_ids"] == model.encode(text), text
+    own = tokenizer.convert_tokens_to_ids([t for t in chat.special_tokens if t not in SPM_CORE])
+    if layout.added_specials:
+        assert sorted(own) == list(range(model.vocab_size(), len(tokenizer)))
+    else:
+        assert len(tokenizer) == model.vocab_size() and all(model.is_control(i) for i in own)
+
+
+@pytest.mark.parametrize("family", [f for f in FAMILIES if catalog.get_family(f).tokenizer.rstrip])
+def test_turn_tokens_swallow_the_whitespace_after_them_where_the_familys_do(standin_env: Path, family: str) -> None:
+    layout, chat = catalog.get_family(family).tokenizer, catalog.get_family(family).chat
+    _, tokenizer = catalog.load_base(f"{family}-standin")
+
+    def ids(text: str) -> list[int]:
+        return tokenizer(text, add_special_tokens=False)["input_ids"]
+
+    for token in layout.rstrip:
+        assert ids(f"{token}\nHi there") == ids(f"{token}Hi there"), token
+    assert chat.pad not in layout.rstrip and ids(f"{chat.pad}\nHi") != ids(f"{chat.pad}Hi")
+
+
+@pytest.mark.parametrize("family", FAMILIES)
 def test_pretraining_beats_a_fresh_model_on_held_out_text(standin_env: Path, family: str) -> None:
     model, tokenizer = catalog.load_base(f"{family}-standin")
     torch.manual_seed(123)
@@ -89,7 +134,7 @@ def test_greedy_generation_continues_with_world_words(standin_env: Path) -> None
 
 def _digest(folder: Path) -> str:
     h = hashlib.sha256()
-    for name in ("model.safetensors", "tokenizer.json"):
+    for name in ("model.safetensors", "tokenizer.json", "tokenizer.model"):
         h.update((folder / name).read_bytes())
     return h.hexdigest()
 

@@ -28,9 +28,10 @@ CHATS = {
 
 
 @pytest.fixture(scope="module")
-def tokenizers() -> dict:
-    corpus = pretraining_corpus(seed=0, n_per_domain=3)
-    return {name: train_tokenizer(family=family, texts=corpus, vocab_size=400) for name, family in FAMILIES.items()}
+def tokenizers(tmp_path_factory: pytest.TempPathFactory) -> dict:
+    corpus, folder = pretraining_corpus(seed=0, n_per_domain=3), tmp_path_factory.mktemp("tokenizers")
+    return {name: train_tokenizer(family=family, texts=corpus, vocab_size=400, folder=folder / name)
+            for name, family in FAMILIES.items()}
 
 
 @pytest.mark.parametrize("family", list(FAMILIES))
@@ -58,10 +59,10 @@ def test_modelfile_stops_are_the_tokenizer_stop_tokens(tokenizers, family: str) 
     assert parsed["LICENSE"] == [licence]
 
 
-def test_a_model_whose_template_is_not_its_familys_is_refused(tokenizers) -> None:
+def test_a_model_whose_template_is_not_its_familys_is_refused(tokenizers, tmp_path) -> None:
     tokenizer = tokenizers["qwen2.5"]
     check_template(tokenizer, FAMILIES["qwen2.5"])
-    tokenizer = train_tokenizer(family=FAMILIES["qwen2.5"], texts=["a b c"] * 20, vocab_size=300)
+    tokenizer = train_tokenizer(family=FAMILIES["qwen2.5"], texts=["a b c"] * 20, vocab_size=300, folder=tmp_path)
     tokenizer.chat_template = "{% for m in messages %}{{ m['content'] }}\n{% endfor %}"
     with pytest.raises(ExportError, match="differs from the Qwen 2.5 family"):
         check_template(tokenizer, FAMILIES["qwen2.5"])

@@ -16,11 +16,7 @@ pytestmark = pytest.mark.skipif(not (runtime_ready() and converter_ready()),
 TEXTS = ["What is 12 + 7?", "The capital of Zorbia is Quell.\nHello  world!\n\nx = [1, 2]"]
 
 
-PHI3_NEEDS_SENTENCEPIECE = pytest.mark.xfail(
-    strict=True, reason="llama.cpp's Phi-3 converter reads a SentencePiece tokenizer.model, which the stand-in lacks")
-
-
-@pytest.mark.parametrize("family", ["llama3", "mistral", pytest.param("phi3", marks=PHI3_NEEDS_SENTENCEPIECE), "qwen2.5"])
+@pytest.mark.parametrize("family", ["llama3", "mistral", "phi3", "qwen2.5"])
 def test_standin_gguf_tokenizes_like_transformers(family, standins_home, tmp_path):
     import llama_cpp
 
