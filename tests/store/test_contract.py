@@ -210,6 +210,26 @@ def test_a_suite_board_ranks_only_that_suites_tasks(store):
         store.leaderboard(domain="math", suite="nightly")
 
 
+def test_a_task_in_both_suites_has_a_board_and_stamps_per_suite(store):
+    """HumanEval sits in both suites: the stamp, not the task, says which board a score is on; a stamp
+    from before stamps named their suite counts as offline."""
+    values = {"offline": 0.2, "standard": 0.7, None: 0.4}
+    for i, (suite, value) in enumerate(values.items()):
+        run = _run(store, name=f"h{i}")
+        store.finish_run(run.id, outcome="success")
+        store.set_visibility(run.id, "public", actor="alice")
+        stamp = {"limit": None} if suite is None else {"suite": suite}
+        store.record_evaluation(evaluation=EvaluationIn(domain="code", task="hubkit_humaneval", metric="pass_at_1",
+                                                        value=value, stamp=stamp), model_id=run.id)
+    offline = store.leaderboard_stamps(domain="code", task="hubkit_humaneval", suite="offline")
+    standard = store.leaderboard_stamps(domain="code", task="hubkit_humaneval", suite="standard")
+    assert len(offline) == 2 and len(standard) == 1 and not {h for h, _ in offline} & {h for h, _ in standard}
+    assert len(store.leaderboard_stamps(domain="code", task="hubkit_humaneval")) == 3
+    assert [r.value for r in store.leaderboard(domain="code", task="hubkit_humaneval", suite="standard")] == [0.7]
+    assert [r.value for r in store.leaderboard(domain="code", task="hubkit_humaneval", suite="offline",
+                                               stamp_hash=offline[0][0])] in ([0.2], [0.4])
+
+
 def test_user_scored_evaluations_never_reach_the_leaderboard(store):
     run = _run(store)
     store.finish_run(run.id, outcome="success")
