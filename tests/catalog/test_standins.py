@@ -111,6 +111,17 @@ def test_turn_tokens_swallow_the_whitespace_after_them_where_the_familys_do(stan
     assert chat.pad not in layout.rstrip and ids(f"{chat.pad}\nHi") != ids(f"{chat.pad}Hi")
 
 
+def test_a_sentencepiece_vocabulary_too_small_for_the_corpus_is_refused_in_a_sentence(tmp_path: Path) -> None:
+    from hubkit.catalog.tokenizer import train_tokenizer
+    from hubkit.errors import ValidationError
+
+    corpus = microworld.pretraining_corpus(seed=0, n_per_domain=3)
+    with pytest.raises(ValidationError, match="Phi-3 stand-in's SentencePiece vocabulary needs at least 340 tokens"):
+        train_tokenizer(family=catalog.get_family("phi3"), texts=corpus, vocab_size=339, folder=tmp_path / "small")
+    tokenizer = train_tokenizer(family=catalog.get_family("phi3"), texts=corpus, vocab_size=340, folder=tmp_path / "ok")
+    assert len(tokenizer) == 340
+
+
 @pytest.mark.parametrize("family", FAMILIES)
 def test_pretraining_beats_a_fresh_model_on_held_out_text(standin_env: Path, family: str) -> None:
     model, tokenizer = catalog.load_base(f"{family}-standin")
