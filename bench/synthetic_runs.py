@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -25,9 +26,32 @@ TASKS = {"math": "gsm8k", "code": "humaneval", "general": "mmlu", "reasoning": "
          "dialogue": "mw_dialogue"}
 FAMILIES = {"llama3": "LlamaForCausalLM", "mistral": "MistralForCausalLM", "phi3": "Phi3ForCausalLM",
             "qwen2": "Qwen2ForCausalLM"}
-STAMP = {"harness": "lm-eval 0.4.13", "task_version": 1, "shots": 0, "batch_size": 8, "chat_template": True,
-         "limit": 500}
-STAMP_HASH = hashlib.sha256(json.dumps(STAMP, sort_keys=True).encode()).hexdigest()
+STANDARD_TASKS = {"gsm8k", "humaneval", "mmlu"}
+# Stamp variants and their shares of the models scored: most under the current harness on a CPU,
+# the rest under older harness or task versions, or on a GPU in bf16. Each is a separate stamp of
+# every board, so a board has five stamps and the store has to choose among them.
+STAMP_VARIANTS = (
+    ({"harness_version": "0.4.13", "task_version": 1, "device": "cpu", "dtype": "float32"}, 0.70),
+    ({"harness_version": "0.4.13", "task_version": 1, "device": "cuda", "dtype": "bfloat16"}, 0.10),
+    ({"harness_version": "0.4.12", "task_version": 1, "device": "cpu", "dtype": "float32"}, 0.10),
+    ({"harness_version": "0.4.11", "task_version": 1, "device": "cpu", "dtype": "float32"}, 0.05),
+    ({"harness_version": "0.4.11", "task_version": 0, "device": "cpu", "dtype": "float32"}, 0.05),
+)
+
+
+def stamp_of(task: str, variant: int) -> dict:
+    """The stamp of one task's score under one variant, shaped like hubkit.evaluate.stamps.build_stamp's."""
+    return {"harness": "lm-evaluation-harness", "suite": "standard" if task in STANDARD_TASKS else "offline",
+            "task": task, "num_fewshot": 0, "batch_size": 8, "chat_template": True, "limit": 500,
+            **STAMP_VARIANTS[variant][0]}
+
+
+def _hash(stamp: dict) -> str:
+    return hashlib.sha256(json.dumps(stamp, sort_keys=True).encode()).hexdigest()
+
+
+STAMPS = {(task, i): (json.dumps(stamp_of(task, i)), _hash(stamp_of(task, i)))
+          for task in TASKS.values() for i in range(len(STAMP_VARIANTS))}
 MESSAGES = {
     "divergence": "Training diverged: the loss became NaN.", "oom": "Training ran out of memory.",
     "exception": "Training stopped with an error: ValueError: tokenizer returned no tokens",
@@ -97,6 +121,9 @@ def _curve(rng: np.random.Generator, n: int, lr: float, diverged: bool) -> list[
 def generate(n_runs: int, *, seed: int = 0, points: int = 100, deep_chain: int = 500) -> Iterator[tuple[str, list[tuple]]]:
     """Yield (table, rows) batches in insertion order; the first batches are users, bases, datasets."""
     rng = np.random.default_rng(seed)
+    # The stamps draw from their own generator, so every other value is what it was with one stamp.
+    stamp_rng = np.random.default_rng(seed + 1)
+    shares = np.array([share for _, share in STAMP_VARIANTS])
     n_users, n_datasets = max(10, n_runs // 50), max(10, n_runs // 20)
     yield "users", [(i + 1, f"user{i:05d}", "developer" if i % 5 else "casual", None, _dt(T0)) for i in range(n_users)]
     bases = []
@@ -110,10 +137,12 @@ def generate(n_runs: int, *, seed: int = 0, points: int = 100, deep_chain: int =
     eval_id = 0
     for b in bases:
         for d in DOMAINS:
-            eval_id += 1
-            v = base_quality[b[0]]
-            base_evals.append((eval_id, None, b[0], d, TASKS[d], "acc", v, math.sqrt(v * (1 - v) / 500), 500,
-                               "scored", None, json.dumps(STAMP), STAMP_HASH, None, None, "platform", True, _dt(T0)))
+            for variant in range(len(STAMP_VARIANTS)):
+                eval_id += 1
+                v = base_quality[b[0]]
+                stamp, digest = STAMPS[TASKS[d], variant]
+                base_evals.append((eval_id, None, b[0], d, TASKS[d], "acc", v, math.sqrt(v * (1 - v) / 500), 500,
+                                   "scored", None, stamp, digest, None, None, "platform", True, _dt(T0)))
     yield "evaluations", base_evals
     rows = np.exp(rng.uniform(math.log(50), math.log(200_000), n_datasets)).astype(int)
     datasets = [(i + 1, int(rng.integers(1, n_users + 1)), f"dataset {i}", hashlib.sha256(b"d%d" % i).hexdigest(),
@@ -125,6 +154,8 @@ def generate(n_runs: int, *, seed: int = 0, points: int = 100, deep_chain: int =
     lr_choices = np.array([1e-5, 3e-5, 1e-4, 2e-4, 5e-4, 1e-3, 3e-3, 1e-2])
     rank_choices = np.array([4, 8, 16, 32, 64, 128])
     values: dict[int, dict[str, float]] = {}  # observed scores of successful runs
+    variant_of: dict[int, int] = {}  # the stamp variant a successful run was scored under
+    ranked: Counter[tuple[str, str, str, str]] = Counter()  # board_stamps: (domain, task, stamp, suite) -> scores
     truth: dict[int, dict[str, float]] = {}  # true accuracies (what a perfect benchmark would say)
     base_of: dict[int, int] = {}
     domain_of: dict[int, str] = {}
@@ -186,6 +217,7 @@ def generate(n_runs: int, *, seed: int = 0, points: int = 100, deep_chain: int =
                     true[other] = min(true[other] + 0.08, 0.95)
             truth[mid] = true
             values[mid] = {}
+            variant = variant_of[mid] = int(stamp_rng.choice(len(shares), p=shares))
             for d in DOMAINS:
                 v = true[d] + rng.normal(0, math.sqrt(true[d] * (1 - true[d]) / 500))
                 v = float(min(max(v, 0.0), 1.0))
@@ -193,13 +225,17 @@ def generate(n_runs: int, *, seed: int = 0, points: int = 100, deep_chain: int =
                 n = 500
                 se = math.sqrt(max(v * (1 - v), 1e-4) / n)
                 delta_base = v - base_v
-                delta_parent = v - values[parent][d] if parent in values else None
+                # a delta needs the other score under the same stamp (every base has every variant)
+                delta_parent = (v - values[parent][d] if parent in values and variant_of[parent] == variant
+                                else None)
+                stamp, digest = STAMPS[TASKS[d], variant]
+                ranked[d, TASKS[d], digest, stamp_of(TASKS[d], variant)["suite"]] += 1
                 eval_id += 1
                 batch_evals.append((eval_id, mid, None, d, TASKS[d], "acc", v, se, n, "scored", None,
-                                    json.dumps(STAMP), STAMP_HASH, delta_base, delta_parent, "platform", True,
+                                    stamp, digest, delta_base, delta_parent, "platform", True,
                                     _dt(created + timedelta(seconds=duration + 60))))
                 scores[d] = {TASKS[d]: {"metric": "acc", "value": v, "stderr": se, "n": n, "status": "scored",
-                                        "skip_reason": None, "stamp": STAMP, "stamp_hash": STAMP_HASH,
+                                        "skip_reason": None, "stamp": json.loads(stamp), "stamp_hash": digest,
                                         "delta_base": delta_base, "delta_parent": delta_parent,
                                         "executed_by": "platform"}}
         finished = created + timedelta(seconds=duration)
@@ -226,6 +262,8 @@ def generate(n_runs: int, *, seed: int = 0, points: int = 100, deep_chain: int =
             yield "evaluations", batch_evals
             yield "loss_points", batch_points
             batch_models, batch_evals, batch_points = [], [], []
+    # What the store keeps as it records scores, here counted from what was generated.
+    yield "board_stamps", [(d, t, h, suite, n) for (d, t, h, suite), n in sorted(ranked.items())]
     yield "_chain", [tuple(chain)]
 
 
@@ -240,6 +278,7 @@ COLUMNS = {
               "versions, seed, visibility, artifacts, executed_by, template, template_version, evaluated_at",
     "evaluations": "id, model_id, base_model_id, domain, task, metric, value, stderr, n_samples, status, skip_reason, "
                    "stamp, stamp_hash, delta_base, delta_parent, executed_by, is_current, created_at",
+    "board_stamps": "domain, task, stamp_hash, suite, scores",
     "loss_points": "id, model_id, seq, step, epoch, loss, lr, grad_norm, eval_loss, nonfinite, logged_at",
 }
 

@@ -243,6 +243,23 @@ class Evaluation(Base):
     )
 
 
+class BoardStamp(Base):
+    """How many scores each board ranks under each stamp, kept up to date as scores are recorded.
+
+    A board left to choose its stamp takes the most common one; reading it here costs one
+    index probe instead of counting every score of the task.
+    """
+
+    __tablename__ = "board_stamps"
+
+    domain: Mapped[str] = mapped_column(String(40), primary_key=True)
+    task: Mapped[str] = mapped_column(String(120), primary_key=True)
+    stamp_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    suite: Mapped[str] = mapped_column(String(40))
+    # Current, scored, platform-run evaluations of models (not base models): what a board ranks.
+    scores: Mapped[int] = mapped_column(Integer, default=0)
+
+
 class Feedback(Base):
     __tablename__ = "feedback"
 

@@ -26,6 +26,8 @@ TABLE_PURPOSE: dict[str, str] = {
     "events": "What happened to a run over time: early stop, divergence, out of memory, cancel, resume, fork, publish...",
     "capability_flags": "Significant score changes outside a model's own domain, found by emergent-capability detection.",
     "dataset_items": "Hashes of normalised training items, used to check benchmarks for contamination.",
+    "board_stamps": "How many scores each leaderboard ranks under each stamp, kept up to date as scores are "
+                    "recorded; a board left to choose its stamp takes the most common one from here.",
     "evaluation_requests": "The platform's evaluation queue: one row per run that ended with an adapter, "
                            "written with its outcome and claimed by an evaluation worker under a lease.",
 }
@@ -200,6 +202,14 @@ COLUMN_MEANING: dict[str, dict[str, str]] = {
     "dataset_items": {
         "dataset_id": "FK datasets.id.",
         "item_hash": "sha256 of one normalised training item.",
+    },
+    "board_stamps": {
+        "domain": "The board's domain (part of the primary key).",
+        "task": "The task it ranks (part of the primary key).",
+        "stamp_hash": "The stamp (evaluations.stamp_hash; part of the primary key).",
+        "suite": "The suite the stamp names (offline for stamps from before stamps named one).",
+        "scores": "Current, scored, platform-run evaluations of models under this stamp: what the board ranks, "
+                  "private models included.",
     },
     "evaluation_requests": {
         "id": "Primary key.",

@@ -10,6 +10,7 @@ import json
 import math
 import secrets
 import time
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -23,7 +24,7 @@ from hubkit.db import models as m
 from hubkit.db.engine import get_engine, write_engine
 from hubkit.db.migrate import ensure_current
 from hubkit.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from hubkit.store import jsonsafe
+from hubkit.store import board_stamps, jsonsafe
 from hubkit.store import validation as v
 from hubkit.store.base import PointLike, Store
 from hubkit.store.records import (
@@ -716,6 +717,12 @@ class LocalStore(Store):
                 delta_parent = None if parent_value is None else ev.value - parent_value
         owner_filter = (m.Evaluation.model_id == model.id) if model is not None else and_(
             m.Evaluation.base_model_id == base.id, m.Evaluation.model_id.is_(None))
+        if model is not None:  # boards rank models only: keep their stamp counts in step
+            superseded = board_stamps.ranked(session, owner_filter, task=ev.task, digest=digest)
+            counts = Counter({domain: -n for domain, n in superseded.items()})
+            if ev.status == "scored" and executed_by == "platform":
+                counts[ev.domain] += 1
+            board_stamps.change(session, counts, task=ev.task, digest=digest, suite=board_stamps.suite_of(stamp))
         session.execute(update(m.Evaluation).where(
             owner_filter, m.Evaluation.task == ev.task, m.Evaluation.stamp_hash == digest,
             m.Evaluation.is_current.is_(True)).values(is_current=False))
@@ -1040,13 +1047,17 @@ class LocalStore(Store):
         return cond
 
     @staticmethod
-    def _in_suite(suite: str) -> Any:
+    def _suite_name(suite: str) -> str:
+        from hubkit.evaluate.suites import SUITES
+
+        return SUITES[suite].name
+
+    @classmethod
+    def _in_suite(cls, suite: str) -> Any:
         """Scores whose stamp names ``suite``. A stamp from before stamps named their suite counts as
         offline: the offline suite was then the only one the platform ran. The stamp, not the task, says
         it, since a task may sit in both suites (HumanEval) under two stamps."""
-        from hubkit.evaluate.suites import SUITES
-
-        suite = SUITES[suite].name
+        suite = cls._suite_name(suite)
         named = m.Evaluation.stamp["suite"].as_string()
         return func.coalesce(named, "offline") == suite
 
@@ -1055,32 +1066,25 @@ class LocalStore(Store):
                     limit: int = 50, offset: int = 0) -> list[LeaderboardRow]:
         limit = max(1, min(int(limit), 500))
         in_suite = None if suite is None else self._in_suite(suite)
+        suite_name = None if suite is None else self._suite_name(suite)
 
         def fn(session: Session) -> list[LeaderboardRow]:
             E, M, B, U = m.Evaluation, m.Model, m.BaseModel, m.User
             board = self._scored(domain)
             if in_suite is not None:
                 board = and_(board, in_suite)
+            # Without a task or stamp, the board's most common ones, read from the counts kept as
+            # scores are recorded (board_stamps) rather than counted over every score of the board.
             chosen_task = task
             if chosen_task is None:
-                chosen_task = session.scalar(select(E.task).where(board).group_by(E.task)
-                                             .order_by(func.count().desc(), E.task).limit(1))
+                chosen_task = board_stamps.most_common_task(session, domain=domain, suite=suite_name)
                 if chosen_task is None:
                     return []
             digest = stamp_hash
             if digest is None:
-                # The most common stamp. Usually a board has a single one: when its smallest and largest
-                # stamps agree (two probes at the ends of ix_evaluations_board), that is the answer
-                # without counting every score of the task.
-                on_task = (board, E.task == chosen_task)
-                lowest = session.scalar(select(func.min(E.stamp_hash)).where(*on_task))
-                if lowest is None:
+                digest = board_stamps.most_common_stamp(session, domain=domain, task=chosen_task, suite=suite_name)
+                if digest is None:
                     return []
-                if session.scalar(select(func.max(E.stamp_hash)).where(*on_task)) == lowest:
-                    digest = lowest
-                else:
-                    digest = session.scalar(select(E.stamp_hash).where(*on_task).group_by(E.stamp_hash)
-                                            .order_by(func.count().desc(), E.stamp_hash).limit(1))
             order = (E.value.asc() if ascending else E.value.desc(), E.id)
             stmt = (
                 select(E, M.slug, M.name, U.username, B.key, B.family, M.training_outcome, M.parent_model_id, M.domain)

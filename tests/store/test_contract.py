@@ -6,6 +6,7 @@ import math
 import pytest
 
 from hubkit.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from hubkit.store import stamp_hash
 from hubkit.store.records import EvaluationIn
 
 
@@ -188,6 +189,33 @@ def test_leaderboard_ranks_public_platform_scores_under_one_stamp(store):
     assert [r.rank for r in board] == [1, 2, 3]
     assert board[0].owner == "alice" and board[0].base_family == "llama3"
     assert len(store.leaderboard(domain="math", task="mw_math", limit=2)) == 2
+
+
+def test_a_board_left_to_choose_takes_the_stamp_most_scores_are_current_under(store):
+    """The choice follows re-scoring: a superseded score, or one superseded by a skip, stops counting,
+    and a user's own run never counts. Stamp b's hash sorts first, so b wins a tie."""
+    a, b = {"harness": "0.4.13", "device": "cpu"}, {"harness": "0.4.13", "device": "cuda"}
+    assert stamp_hash(b) < stamp_hash(a)
+
+    def score(run_id: int, stamp: dict, value: float | None, executed_by: str = "platform", **kw: str) -> None:
+        store.record_evaluation(evaluation=EvaluationIn(domain="math", task="mw_math", metric="acc", value=value,
+                                                        stamp=stamp, **kw), model_id=run_id, executed_by=executed_by)
+
+    ids = []
+    for i in range(3):
+        run = _run(store, name=f"m{i}")
+        store.finish_run(run.id, outcome="success")
+        store.set_visibility(run.id, "public", actor="alice")
+        ids.append(run.id)
+    score(ids[0], a, 0.1)
+    score(ids[1], a, 0.2)
+    score(ids[2], b, 0.3)
+    score(ids[2], b, 0.4)  # re-scored: one current score under b, not two
+    assert [r.value for r in store.leaderboard(domain="math", task="mw_math")] == [0.2, 0.1]
+    score(ids[0], a, None, status="skipped", skip_reason="no data")  # one current score under each: b
+    assert [r.value for r in store.leaderboard(domain="math")] == [0.4]
+    score(ids[0], a, 0.5, executed_by="user")
+    assert [r.value for r in store.leaderboard(domain="math", task="mw_math")] == [0.4]
 
 
 def test_a_suite_board_ranks_only_that_suites_tasks(store):
