@@ -5,8 +5,8 @@
    with the request's ``done``, refresh capability flags) against a direct
    ``lm_eval.simple_evaluate`` call on the same model (the llama3 stand-in with
    a freshly initialised LoRA adapter, so it generates like the stand-in
-   itself) and the same offline tasks; ``evaluate_model`` (the by-hand entry
-   point) in a second column. ``--rounds`` paired rounds (at least 5): each
+   itself) and the same offline tasks; with ``--by-hand``, ``evaluate_model``
+   (the by-hand entry point) in a second column. ``--rounds`` paired rounds (at least 5): each
    round runs every side back to back, in an order that alternates between
    rounds, and the ratio is taken within the round; the median of the paired
    ratios is the figure (target <= 1.05), wall and process CPU time.
@@ -119,29 +119,36 @@ def _paired(args: argparse.Namespace, store: object, run_id: int, adapter: Path,
             tasks: list[str]) -> None:
     sides = {
         "worker": lambda: _worker(store, adapter_key, DOMAINS, args.limit, tasks),
-        "evaluate_model": lambda: _hubkit(store, run_id, DOMAINS, args.limit)[:2],
         "direct": lambda: _direct(adapter, tasks, args.limit),
     }
+    if args.by_hand:
+        sides["evaluate_model"] = lambda: _hubkit(store, run_id, DOMAINS, args.limit)[:2]
     # Warm-up: imports, data files, the datasets cache; the worker's first run also scores the base
-    # model (the baseline every later run reuses), which the timed rounds then find recorded.
-    for run in sides.values():
-        run()
+    # model (the baseline every later run reuses, recorded under this limit's stamp), which the
+    # timed rounds then find recorded. The direct side warms up on 5 items a task.
+    sides["worker"]()
+    _direct(adapter, tasks, 5)
+    if args.by_hand:
+        _hubkit(store, run_id, DOMAINS, 5)
     items = "all items" if args.limit is None else f"limit {args.limit}"
     print(f"## the platform's worker vs direct lm_eval.simple_evaluate ({len(tasks)} tasks, {items}, "
           f"{args.rounds} paired rounds; load average {os.getloadavg()[0]:.1f} at start)")
-    print("round  order                             worker s  eval_model s  direct s   worker/direct wall (CPU)"
-          "   evaluate_model/direct wall (CPU)")
-    ratios: dict[str, list[tuple[float, float]]] = {"worker": [], "evaluate_model": []}
+    ours = [name for name in sides if name != "direct"]
+    print("round  order                             direct s  " + "  ".join(
+        f"{name} s  {name}/direct wall (CPU)" for name in ours))
+    ratios: dict[str, list[tuple[float, float]]] = {name: [] for name in ours}
     for i in range(args.rounds):
         order = ["worker", "direct", "evaluate_model"] if i % 2 == 0 else ["evaluate_model", "direct", "worker"]
+        order = [name for name in order if name in sides]
         got = {name: sides[name]() for name in order}
         d_wall, d_cpu = got["direct"]
         for name, paired in ratios.items():
             paired.append((got[name][0] / d_wall, got[name][1] / d_cpu))
-        w, e = ratios["worker"][-1], ratios["evaluate_model"][-1]
-        print(f"{i + 1:5d}  {' > '.join(order):32s}  {got['worker'][0]:8.2f}  {got['evaluate_model'][0]:12.2f}  "
-              f"{d_wall:8.2f}   {w[0]:.3f} ({w[1]:.3f})              {e[0]:.3f} ({e[1]:.3f})", flush=True)
-    for name, label in (("worker", "worker (automatic evaluation)"), ("evaluate_model", "evaluate_model (by hand)")):
+        print(f"{i + 1:5d}  {' > '.join(order):32s}  {d_wall:8.2f}  " + "  ".join(
+            f"{got[name][0]:8.2f}  {ratios[name][-1][0]:.3f} ({ratios[name][-1][1]:.3f})" for name in ours),
+            flush=True)
+    labels = {"worker": "worker (automatic evaluation)", "evaluate_model": "evaluate_model (by hand)"}
+    for name, label in ((name, labels[name]) for name in ours):
         wall = statistics.median(r[0] for r in ratios[name])
         cpu = statistics.median(r[1] for r in ratios[name])
         print(f"{label} / direct: median of {args.rounds} paired ratios {wall:.3f} wall, {cpu:.3f} process CPU "
@@ -157,6 +164,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="rounds of the growth series (default 3)")
     parser.add_argument("--growth-limit", type=int, default=50, help="items per task for the growth series (default 50)")
     parser.add_argument("--no-growth", action="store_true", help="measure only the paired rounds")
+    parser.add_argument("--by-hand", action="store_true",
+                        help="also time evaluate_model (the by-hand entry point) in each round, in its own column")
     args = parser.parse_args()
     if args.rounds < 5:
         parser.error("at least 5 paired rounds")

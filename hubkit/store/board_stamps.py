@@ -69,3 +69,10 @@ def most_common_stamp(session: Session, *, domain: str, task: str, suite: str | 
     S = m.BoardStamp
     return session.scalar(select(S.stamp_hash).where(_on_board(domain, suite), S.task == task)
                           .order_by(S.scores.desc(), S.stamp_hash).limit(1))
+
+
+def ranks(session: Session, *, domain: str, task: str, digest: str, suite: str) -> bool:
+    """Whether the task's board holds scores under ``digest`` in ``suite``."""
+    S = m.BoardStamp
+    return session.scalar(select(S.scores).where(_on_board(domain, suite), S.task == task,
+                                                 S.stamp_hash == digest)) is not None

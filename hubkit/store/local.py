@@ -1065,16 +1065,14 @@ class LocalStore(Store):
                     base_family: str | None = None, suite: str | None = None, ascending: bool = False,
                     limit: int = 50, offset: int = 0) -> list[LeaderboardRow]:
         limit = max(1, min(int(limit), 500))
-        in_suite = None if suite is None else self._in_suite(suite)
         suite_name = None if suite is None else self._suite_name(suite)
 
         def fn(session: Session) -> list[LeaderboardRow]:
             E, M, B, U = m.Evaluation, m.Model, m.BaseModel, m.User
             board = self._scored(domain)
-            if in_suite is not None:
-                board = and_(board, in_suite)
             # Without a task or stamp, the board's most common ones, read from the counts kept as
             # scores are recorded (board_stamps) rather than counted over every score of the board.
+            # A stamp names one suite, so the suite is checked once, on the stamp, not on every score.
             chosen_task = task
             if chosen_task is None:
                 chosen_task = board_stamps.most_common_task(session, domain=domain, suite=suite_name)
@@ -1085,6 +1083,9 @@ class LocalStore(Store):
                 digest = board_stamps.most_common_stamp(session, domain=domain, task=chosen_task, suite=suite_name)
                 if digest is None:
                     return []
+            elif suite_name is not None and not board_stamps.ranks(session, domain=domain, task=chosen_task,
+                                                                   digest=digest, suite=suite_name):
+                return []
             order = (E.value.asc() if ascending else E.value.desc(), E.id)
             stmt = (
                 select(E, M.slug, M.name, U.username, B.key, B.family, M.training_outcome, M.parent_model_id, M.domain)

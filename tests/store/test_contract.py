@@ -216,6 +216,9 @@ def test_a_board_left_to_choose_takes_the_stamp_most_scores_are_current_under(st
     assert [r.value for r in store.leaderboard(domain="math")] == [0.4]
     score(ids[0], a, 0.5, executed_by="user")
     assert [r.value for r in store.leaderboard(domain="math", task="mw_math")] == [0.4]
+    # a stamp naming no suite is an offline one, whether the board chose it or was given it
+    assert [r.value for r in store.leaderboard(domain="math", stamp_hash=stamp_hash(a), suite="offline")] == [0.2]
+    assert store.leaderboard(domain="math", task="mw_math", stamp_hash=stamp_hash(a), suite="standard") == []
 
 
 def test_a_suite_board_ranks_only_that_suites_tasks(store):
