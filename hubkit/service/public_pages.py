@@ -18,7 +18,8 @@ memory. This app is Voilà with three settings from :mod:`hubkit.config`:
 
 Voilà refills its pool in the background after each visit takes a kernel. The
 page is also served with its ``_xsrf`` cookie, without which Voilà refuses the
-goodbye (403) and the kernel outlives its visitor.
+goodbye (403) and the kernel outlives its visitor, and with a cookie that gives the
+visitor their visit's kernel and no other (:mod:`hubkit.service.visit_kernels`).
 
     python -m hubkit.service.public_pages voila_apps --port=8866 --Voila.config_file_paths=voila_apps
 """
@@ -29,13 +30,23 @@ from typing import Any
 
 import tornado.web
 from jupyter_core.utils import ensure_async
-from traitlets import Integer
+from jupyter_server.auth import Authorizer
+from traitlets import Integer, Type
 from traitlets.config import Config
 from voila.app import Voila
+from voila.request_info_handler import RequestInfoSocketHandler
+from voila.shutdown_kernel_handler import VoilaShutdownKernelHandler
 from voila.tornado.handler import TornadoVoilaHandler
 
 from hubkit.config import load_settings
 from hubkit.errors import ConfigError
+from hubkit.service.visit_kernels import (
+    VisitAuthorizer,
+    VisitRequestInfoHandler,
+    VisitShutdownHandler,
+    grant,
+    release_request_info,
+)
 
 BUSY_STATUS = 429  # Too Many Requests, with Retry-After: never a 5xx
 BUSY_PAGE = """<!DOCTYPE html>
@@ -87,7 +98,7 @@ class KernelGate:
 
 
 class _VisitKernels:
-    """The kernel manager as one visit's handler sees it: it tells the gate when the visit got its kernel.
+    """The kernel manager as one visit's handler sees it: it tells the handler which kernel the visit got.
 
     Voilà's handler gets a visit's kernel in one of two calls: ``get_rendered_notebook``
     (from the preheated pool) or ``start_kernel`` (a kernel for this request).
@@ -102,12 +113,12 @@ class _VisitKernels:
 
     async def get_rendered_notebook(self, *args: Any, **kwargs: Any) -> Any:
         rendered = await self._manager.get_rendered_notebook(*args, **kwargs)
-        self._got_kernel()
+        self._got_kernel(rendered[2])  # (render task, cells rendered so far, kernel id)
         return rendered
 
     async def start_kernel(self, *args: Any, **kwargs: Any) -> str:
         kernel_id = await ensure_async(self._manager.start_kernel(*args, **kwargs))
-        self._got_kernel()
+        self._got_kernel(kernel_id)
         return kernel_id
 
 
@@ -124,14 +135,19 @@ class CappedVoilaHandler(TornadoVoilaHandler):
     def kernel_manager(self) -> Any:
         return _VisitKernels(self.settings["kernel_manager"], self._got_kernel)
 
-    def _got_kernel(self) -> None:
+    def _got_kernel(self, kernel_id: str | None) -> None:
+        if kernel_id is not None:
+            grant(self, kernel_id)  # both of Voilà's ways get the kernel before the page's first byte
         if self._waiting:
             self._waiting = False
             self.gate.has_kernel()
 
     @tornado.web.authenticated
     async def get(self, path: str | None = None) -> None:
-        if not self.gate.enter(self.settings["kernel_manager"]):
+        kernels = self.settings["kernel_manager"]
+        held = release_request_info(set(kernels.list_kernel_ids()))
+        self.log.debug("Request info held for %d kernels", held)
+        if not self.gate.enter(kernels):
             self.log.warning("Public pages busy: %d visitors' kernels, %s refused", self.gate.cap, self.request.path)
             self.set_status(BUSY_STATUS)
             self.set_header("Retry-After", str(self.retry_s))
@@ -146,7 +162,7 @@ class CappedVoilaHandler(TornadoVoilaHandler):
         try:
             await super().get(path)
         finally:
-            self._got_kernel()  # a visit that ended without a kernel (a redirect, an error) waits no more
+            self._got_kernel(None)  # a visit that ended without a kernel (a redirect, an error) waits no more
 
 
 class PublicPages(Voila):
@@ -154,6 +170,8 @@ class PublicPages(Voila):
 
     kernel_cap = Integer(8, config=True, help="Kernels serving visitors at once (the preheated pool comes on top).")
     retry_after_s = Integer(5, config=True, help="Seconds the busy page asks a visitor to wait.")
+    authorizer_class = Type(VisitAuthorizer, klass=Authorizer, config=True,
+                            help="Kernels only to the visitor whose visit got them (see visit_kernels).")
 
     def initialize(self, argv: Any = None) -> None:
         settings = load_settings()
@@ -182,6 +200,10 @@ class PublicPages(Voila):
         for route in super().init_handlers():
             if len(route) == 3 and route[1] is TornadoVoilaHandler:
                 route = (route[0], CappedVoilaHandler, {**route[2], "gate": gate, "retry_s": self.retry_after_s})
+            elif route[1] is VoilaShutdownKernelHandler:
+                route = (route[0], VisitShutdownHandler, *route[2:])
+            elif route[1] is RequestInfoSocketHandler:
+                route = (route[0], VisitRequestInfoHandler, *route[2:])
             capped.append(route)
         return capped
 

@@ -7,13 +7,16 @@ streamed until Voilà's last cell. Most visitors leave the way a browser tab doe
 cookie); the last few of the 200 and every tenth of the 20 leave silently, as a
 crawler does, and their kernels are left to the idle culler. Live kernels stay
 within pool plus cap, every visit renders or gets the busy page, and once the silent visitors' kernels are culled the
-server's memory (its process tree) is back within 10% of where it started.
+server's memory (its process tree) is back within 10% of where it started, and
+Voilà's request info for the visits that ended is let go. A visitor who knows
+another visitor's kernel id can neither read, shut down nor connect to that kernel.
 
 The page is a one-cell notebook so that 220 kernel starts fit in minutes; the
 real profile page under the same crowd is bench/bench_public_pages.py.
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -21,14 +24,17 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import nbformat
 import pytest
+from tornado.httpclient import HTTPClientError, HTTPRequest
+from tornado.websocket import websocket_connect
 
 from hubkit.errors import ConfigError
 from hubkit.service.processes import tree_usage
@@ -92,7 +98,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         [sys.executable, "-m", "hubkit.service.public_pages", str(pages), "--no-browser", f"--port={port}",
          f"--base_url={BASE}",
          "--Voila.ip=127.0.0.1", f"--Voila.config_file_paths={REPO / 'voila_apps'}",
-         f"--VoilaConfiguration.default_pool_size={POOL}", "--VoilaKernelManager.fill_delay=0"],
+         f"--VoilaConfiguration.default_pool_size={POOL}", "--VoilaKernelManager.fill_delay=0",
+         "--Voila.log_level=DEBUG"],  # DEBUG: how much request info Voilà holds, at each visit
         cwd=REPO, env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
     running = Server(url=f"http://127.0.0.1:{port}{BASE.rstrip('/')}", process=process, log=log)
     try:
@@ -160,6 +167,89 @@ def test_a_crowd_gets_pages_or_the_busy_page_and_leaves_no_kernels_behind(server
     end_rss = server.rss()
     assert abs(end_rss - start_rss) <= 0.10 * start_rss, (start_rss, end_rss)
     assert "due to" in server.log.read_text() and "seconds of inactivity" in server.log.read_text()
+    # the page never reads its query string, so plain Voilà would hold one visit's request info per visit
+    held = [int(n) for n in re.findall(r"Request info held for (\d+) kernels", server.log.read_text())]
+    assert len(held) >= 220 and max(held) <= CAP, held
+
+
+def _render(server: Server, client: httpx.Client) -> str:
+    page = client.get(f"{server.url}/voila/render/page.ipynb")
+    assert page.status_code == 200, page.status_code
+    return json.loads(CONFIG.search(page.text).group(1))["kernelId"]
+
+
+@contextmanager
+def _pages(server: Server) -> Iterator[Callable[[str, httpx.Client], int]]:
+    """Open a kernel's channels websocket as a client (with its cookies) and hold it open, as a page in a
+    browser tab does (so the idle culler leaves the kernel alone): 101, or the refusal's status."""
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    sockets = []
+
+    def open_page(kernel: str, client: httpx.Client) -> int:
+        cookies = "; ".join(f"{c.name}={c.value}" for c in client.cookies.jar)
+        url = f"{server.url.replace('http', 'ws', 1)}/api/kernels/{kernel}/channels?session_id={len(sockets)}"
+
+        async def connect() -> int:
+            try:
+                sockets.append(await websocket_connect(HTTPRequest(url, headers={"Cookie": cookies})))
+            except HTTPClientError as refused:
+                return refused.code
+            return 101
+
+        return asyncio.run_coroutine_threadsafe(connect(), loop).result(timeout=60)
+
+    try:
+        yield open_page
+    finally:
+        for socket in sockets:
+            loop.call_soon_threadsafe(socket.close)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+
+
+@pytest.mark.slow
+def test_a_visitor_reaches_no_kernel_but_their_own(server: Server) -> None:
+    _wait_for(lambda: server.kernels() == POOL, IDLE_S + 60, "the pool alone")
+    visitors = [httpx.Client(timeout=180) for _ in range(CAP - 1)]
+    attacker = httpx.Client(timeout=180)
+    try:
+        with _pages(server) as open_page:
+            # each page connects to its own kernel as soon as it is drawn, the widgets' way; the attacker
+            # visits too, so they have a page, cookies and _xsrf of their own
+            kernels = []
+            for client in [*visitors, attacker]:
+                kernel = _render(server, client)
+                assert open_page(kernel, client) == 101
+                kernels.append(kernel)
+            *kernels, own = kernels
+            xsrf = {"X-XSRFToken": attacker.cookies.get("_xsrf", path=BASE) or ""}
+            assert attacker.get(f"{server.url}/api/kernels", headers=xsrf).status_code == 404  # no listing
+            for kernel in kernels:  # every other visitor's kernel id, as if leaked
+                api = f"{server.url}/api/kernels/{kernel}"
+                assert attacker.get(api).status_code == 403
+                assert attacker.delete(api, headers=xsrf).status_code == 403
+                assert attacker.post(f"{api}/interrupt", headers=xsrf).status_code == 404
+                assert attacker.post(f"{api}/restart", headers=xsrf).status_code == 404
+                bye = attacker.post(f"{server.url}/voila/api/shutdown/{kernel}", data={"_xsrf": xsrf["X-XSRFToken"]})
+                assert bye.status_code == 403
+                assert open_page(kernel, attacker) == 403
+            # a forged cookie for a victim's kernel is not the server's signature
+            attacker.cookies.set(f"hubkit-visit-{kernels[0]}", kernels[0], path=BASE)
+            assert attacker.get(f"{server.url}/api/kernels/{kernels[0]}").status_code == 403
+            # every kernel still serves its own visitor: nothing was shut down
+            for client, kernel in [*zip(visitors, kernels), (attacker, own)]:
+                assert client.get(f"{server.url}/api/kernels/{kernel}").status_code == 200
+            for client, kernel in [*zip(visitors, kernels), (attacker, own)]:
+                xsrf_value = client.cookies.get("_xsrf", path=BASE)
+                bye = client.post(f"{server.url}/voila/api/shutdown/{kernel}", data={"_xsrf": xsrf_value})
+                assert bye.status_code == 204
+                assert f"hubkit-visit-{kernel}" not in [c.name for c in client.cookies.jar]  # let go with the kernel
+    finally:
+        for client in [*visitors, attacker]:
+            client.close()
+    _wait_for(lambda: server.kernels() == POOL, 60, "the visitors' kernels to be shut down")
 
 
 @pytest.mark.parametrize("name", ["HUBKIT_PUBLIC_KERNEL_CAP", "HUBKIT_PUBLIC_KERNEL_IDLE_S"])
