@@ -37,10 +37,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_apps import free_port, seed
 
 from hubkit.service.processes import tree_usage
-from hubkit.service.public_pages import BUSY_STATUS
+from hubkit.service.public_pages import BUSY_STATUS, UNPOOLED
 
 CONFIG = re.compile(r'<script id="jupyter-config-data" type="application/json">\s*(\{.*?\})\s*</script>', re.DOTALL)
-PAGES = 7  # notebooks in voila_apps/, each with its own pool
+# notebooks in voila_apps/ with a pool of their own (the builder has none on the public pages)
+PAGES = len([nb for nb in (REPO / "voila_apps").glob("*.ipynb") if nb.name not in UNPOOLED])
 
 
 class Server:

@@ -16,7 +16,8 @@ memory. This app is Voilà with three settings from :mod:`hubkit.config`:
   and no activity for this long is culled by jupyter_server's own culler
   (Voilà keeps its pooled kernels out of it). A page still open keeps its kernel.
 
-Voilà refills its pool in the background after each visit takes a kernel. The
+Voilà refills its pool in the background after each visit takes a kernel; the
+builder, which asks a visitor to sign in, has no pool here (``UNPOOLED``). The
 page is also served with its ``_xsrf`` cookie, without which Voilà refuses the
 goodbye (403) and the kernel outlives its visitor, and with a cookie that gives the
 visitor their visit's kernel and no other (:mod:`hubkit.service.visit_kernels`).
@@ -49,6 +50,8 @@ from hubkit.service.visit_kernels import (
 )
 
 BUSY_STATUS = 429  # Too Many Requests, with Retry-After: never a 5xx
+# pages that a visitor only sees asking them to sign in: a preheated kernel (~200 MB) would wait for nothing
+UNPOOLED = ("builder.ipynb",)
 BUSY_PAGE = """<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Busy, try again in a moment</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
@@ -184,6 +187,7 @@ class PublicPages(Voila):
             "PublicPages": {"kernel_cap": settings.public_kernel_cap},
             "MappingKernelManager": {"cull_idle_timeout": idle, "cull_interval": max(1, min(60, idle // 4)),
                                      "cull_connected": False, "cull_busy": False},
+            "VoilaKernelManager": {"preheat_denylist": list(UNPOOLED)},
         }))
         super().initialize(argv)
 
