@@ -6,6 +6,7 @@ Widgets that take text (Label, Button, Dropdown options) show it as text; only
 """
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -127,13 +128,18 @@ def preheated() -> bool:
     return os.environ.get("VOILA_PREHEAT", "False") != "False"
 
 
+@functools.cache
+def _preheated_query_string() -> str:
+    """Voilà hands a preheated kernel its visit's request info once, over a websocket: a second
+    ``get_query_string()`` in the same kernel (a page reading two parameters) would wait forever."""
+    from voila.utils import get_query_string
+
+    return get_query_string() or ""
+
+
 def query_params() -> dict[str, str]:
     """The page's ``?a=b`` parameters: Voilà's query string (waits for it when preheated)."""
-    raw = os.environ.get("QUERY_STRING", "")
-    if preheated():
-        from voila.utils import get_query_string
-
-        raw = get_query_string() or ""
+    raw = _preheated_query_string() if preheated() else os.environ.get("QUERY_STRING", "")
     return {k: v[0] for k, v in parse_qs(raw).items() if v}
 
 
