@@ -24,6 +24,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -250,6 +251,48 @@ def test_a_visitor_reaches_no_kernel_but_their_own(server: Server) -> None:
         for client in [*visitors, attacker]:
             client.close()
     _wait_for(lambda: server.kernels() == POOL, 60, "the visitors' kernels to be shut down")
+
+
+def _message(msg_type: str, content: dict) -> str:
+    """A client's shell message in the kernel websocket's JSON form."""
+    header = {"msg_id": uuid.uuid4().hex, "msg_type": msg_type, "session": uuid.uuid4().hex, "username": "visitor",
+              "date": "2026-01-01T00:00:00Z", "version": "5.3"}
+    return json.dumps({"header": header, "parent_header": {}, "metadata": {}, "content": content,
+                       "channel": "shell"})
+
+
+def test_code_sent_down_a_visitors_own_kernel_socket_is_never_run(server: Server, tmp_path: Path) -> None:
+    """A visitor may talk to their own kernel only as the page's widgets do; code smuggled in as a message
+    is dropped, while the widgets' messages still get answers on the same socket."""
+    planted = tmp_path / "planted"
+    with httpx.Client(timeout=180) as client:
+        kernel = _render(server, client)
+        cookies = "; ".join(f"{c.name}={c.value}" for c in client.cookies.jar)
+        url = f"{server.url.replace('http', 'ws', 1)}/api/kernels/{kernel}/channels?session_id=smuggler"
+
+        async def talk() -> list[str]:
+            socket = await websocket_connect(HTTPRequest(url, headers={"Cookie": cookies}))
+            try:
+                for code in (f"open({str(planted)!r}, 'w').write('ran')", "import os; os.system('true')"):
+                    await socket.write_message(_message("execute_request", {
+                        "code": code, "silent": False, "store_history": True, "user_expressions": {},
+                        "allow_stdin": False, "stop_on_error": True}))
+                await socket.write_message(_message("kernel_info_request", {}))
+                seen: list[str] = []
+                while "kernel_info_reply" not in seen:
+                    raw = await asyncio.wait_for(socket.read_message(), timeout=60)
+                    assert raw is not None, "the kernel socket closed"
+                    seen.append(json.loads(raw)["header"]["msg_type"])
+                return seen
+            finally:
+                socket.close()
+
+        seen = asyncio.run(talk())
+        (xsrf,) = [c.value for c in client.cookies.jar if c.name == "_xsrf"]
+        assert client.post(f"{server.url}/voila/api/shutdown/{kernel}", data={"_xsrf": xsrf}).status_code == 204
+    # the kernel answered the widgets' kind of message after the two code messages, so they were read first
+    assert "execute_reply" not in seen and "execute_input" not in seen, seen
+    assert not planted.exists()
 
 
 @pytest.mark.parametrize("name", ["HUBKIT_PUBLIC_KERNEL_CAP", "HUBKIT_PUBLIC_KERNEL_IDLE_S"])
