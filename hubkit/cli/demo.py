@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 import time
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ from typing import TextIO
 
 from tqdm import tqdm
 
+from hubkit.cli.serve import stop_on_signals
 from hubkit.config import load_settings
 
 
@@ -69,10 +69,6 @@ def libraries_to_log(path: Path) -> Iterator[TextIO]:
             terminal.close()
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
-
-
 def _demo(args: argparse.Namespace) -> int:
     from hubkit.db import upgrade
     from hubkit.seed import EXAMPLES, USERS, seed
@@ -91,7 +87,7 @@ def _demo(args: argparse.Namespace) -> int:
     admin = env.get("HUBKIT_ADMIN_USER", "admin")
     password = admin_password(settings.home.resolve())
     log_path = settings.home / "logs" / "seeding.log"
-    signal.signal(signal.SIGTERM, _interrupt)
+    stop_on_signals()
     started = time.monotonic()
     with HubProcess(env) as hub:
         sign_up(hub.url, admin, password)

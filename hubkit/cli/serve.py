@@ -58,7 +58,7 @@ def _eval_worker(args: argparse.Namespace) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     # A stop (SIGTERM or Ctrl-C) ends the worker now, mid-evaluation too: the request it held goes
     # back to the queue for the next worker (evaluate_claimed), so a stop never waits out a scoring.
-    signal.signal(signal.SIGTERM, _interrupt)
+    stop_on_signals()
     print(f"Evaluation worker scoring every finished run in {settings.database_url}"
           + (f", {options.limit} items per task" if options.limit else "") + ".", flush=True)
     try:
@@ -72,6 +72,14 @@ def _eval_worker(args: argparse.Namespace) -> int:
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt  # a plain `kill` stops the hub and everything it started, like Ctrl-C
+
+
+def stop_on_signals() -> None:
+    """SIGTERM and SIGINT both stop the platform. SIGINT is set too, not left to Python's default:
+    a shell starts a background command (`make demo &` in a script) with SIGINT ignored, and
+    Python keeps an inherited ignore, so Ctrl-C or `kill -INT` would otherwise do nothing."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, _interrupt)
 
 
 def _hub(args: argparse.Namespace) -> int:
@@ -90,7 +98,7 @@ def _hub(args: argparse.Namespace) -> int:
     env = hub_environment(overrides)
     admin = env.get("HUBKIT_ADMIN_USER", "admin")
     password = admin_password(settings.home.resolve())
-    signal.signal(signal.SIGTERM, _interrupt)
+    stop_on_signals()
     with HubProcess(env) as hub:
         sign_up(hub.url, admin, password)  # the admin's account is approved as it is made
         print(f"AI Model Hub is running at {hub.url}/", flush=True)

@@ -70,8 +70,11 @@ def _names(procs: list[psutil.Process]) -> str:
 def test_a_signal_stops_every_process_and_frees_every_port(tmp_path: Path, sig: signal.Signals) -> None:
     env = _env(tmp_path / "home")
     ports = platform_ports(env)
+    # started as a shell starts a background command (`make demo &` in a script): SIGINT ignored,
+    # which the platform must override, or Ctrl-C and `kill -INT` would do nothing
     serve = subprocess.Popen([sys.executable, "-m", "hubkit.cli", "serve", "hub"], env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+                             preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     started: list[psutil.Process] = []
     try:
         _wait_for(lambda: all(port_holder(p) for p in ports.values()), 300, "the hub and its services")
